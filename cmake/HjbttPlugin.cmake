@@ -1,0 +1,13 @@
+# hjbtt_add_plugin(NAME SOURCES...): builds a plugin shared library with the options the
+# ABI check expects: the same C++ standard as the core, hidden visibility (only the two
+# manifest entry points are exported), and linking against the core library.
+function(hjbtt_add_plugin name)
+  add_library(${name} MODULE ${ARGN})
+  target_link_libraries(${name} PRIVATE hjbtt::core)
+  set_target_properties(${name} PROPERTIES
+    PREFIX "libhjbtt_"
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    LIBRARY_OUTPUT_DIRECTORY ${HJBTT_PLUGIN_OUTPUT_DIRECTORY})
+  target_compile_features(${name} PRIVATE cxx_std_20)
+endfunction()
