@@ -117,6 +117,12 @@ std::string join_names(const std::vector<std::string>& names) {
 
 }  // namespace
 
+std::string format_number(double x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
+}
+
 std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates) {
   std::string best;
   std::size_t best_distance = std::max<std::size_t>(3, name.size() / 3) + 1;
@@ -171,8 +177,8 @@ Parameters validate_parameters(const std::vector<ParameterSpec>& specs, const bo
       const double x = v->to_number<double>();
       if ((spec.minimum && x < *spec.minimum) || (spec.maximum && x > *spec.maximum)) {
         std::ostringstream range;
-        range << "[" << (spec.minimum ? std::to_string(*spec.minimum) : "-inf") << ", "
-              << (spec.maximum ? std::to_string(*spec.maximum) : "inf") << "]";
+        range << "[" << (spec.minimum ? format_number(*spec.minimum) : "-inf") << ", "
+              << (spec.maximum ? format_number(*spec.maximum) : "inf") << "]";
         throw ConfigurationError(where, "value " + boost::json::serialize(*v) + " is out of range " + range.str() + " (" +
                                             spec.description + ")");
       }

@@ -1,1 +1,276 @@
-// placeholder
+// Pipeline parsing, structural validation and plugin instantiation.
+#include "hjbtt/core/pipeline.hpp"
+
+#include "hjbtt/errors.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace hjbtt {
+
+namespace {
+
+const char* kind_of(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return "a boolean";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64: return "an integer";
+    case boost::json::kind::double_: return "a number";
+    case boost::json::kind::string: return "a string";
+    case boost::json::kind::array: return "an array";
+    case boost::json::kind::object: return "an object";
+  }
+  return "?";
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+void reject_unknown_keys(const boost::json::object& object, const std::vector<std::string>& valid, const std::string& pointer) {
+  for (const auto& [key, value] : object) {
+    const std::string k(key);
+    if (std::find(valid.begin(), valid.end(), k) != valid.end()) continue;
+    std::string message = "unknown key '" + k + "'";
+    const std::string near = nearest_name(k, valid);
+    if (!near.empty()) message += "; did you mean '" + near + "'?";
+    message += " Valid keys here: " + join(valid) + ".";
+    throw ConfigurationError(pointer + "/" + k, message);
+  }
+}
+
+// Unescapes one reference token of a JSON pointer (RFC 6901: ~1 is '/', ~0 is '~').
+std::string unescape_token(const std::string& token) {
+  std::string out;
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    if (token[i] == '~' && i + 1 < token.size() && (token[i + 1] == '0' || token[i + 1] == '1')) {
+      out += token[i + 1] == '0' ? '~' : '/';
+      ++i;
+    } else {
+      out += token[i];
+    }
+  }
+  return out;
+}
+
+// Applies POINTER=VALUE, creating intermediate objects as needed.
+void apply_override(boost::json::object& document, const std::string& assignment) {
+  const std::size_t equals = assignment.find('=');
+  if (equals == std::string::npos || assignment.empty() || assignment[0] != '/')
+    throw ConfigurationError("", "invalid --set '" + assignment + "': expected POINTER=VALUE with a JSON pointer such as /seed=7");
+  const std::string pointer = assignment.substr(0, equals);
+  const std::string text = assignment.substr(equals + 1);
+
+  boost::json::value value;
+  boost::system::error_code error;
+  value = boost::json::parse(text, error);
+  if (error) value = boost::json::string(text);
+
+  boost::json::value* node = nullptr;
+  boost::json::object* parent = &document;
+  std::size_t start = 1;
+  while (true) {
+    const std::size_t slash = pointer.find('/', start);
+    const std::string token = unescape_token(pointer.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos) {
+      (*parent)[token] = std::move(value);
+      return;
+    }
+    node = &(*parent)[token];
+    if (node->is_null()) *node = boost::json::object();
+    if (node->is_array()) {
+      // Array elements are addressed by index; only objects inside them can be descended into.
+      const std::size_t next = pointer.find('/', slash + 1);
+      const std::string index_text = pointer.substr(slash + 1, next == std::string::npos ? std::string::npos : next - slash - 1);
+      std::size_t index = 0;
+      try {
+        index = std::stoul(index_text);
+      } catch (const std::exception&) {
+        throw ConfigurationError(pointer, "invalid --set: '" + index_text + "' is not an array index");
+      }
+      auto& array = node->as_array();
+      if (index >= array.size()) throw ConfigurationError(pointer, "invalid --set: index " + index_text + " is past the end of the array");
+      if (next == std::string::npos) {
+        array[index] = std::move(value);
+        return;
+      }
+      if (!array[index].is_object()) throw ConfigurationError(pointer, "invalid --set: element " + index_text + " is not an object");
+      parent = &array[index].as_object();
+      start = next + 1;
+      continue;
+    }
+    if (!node->is_object()) throw ConfigurationError(pointer, "invalid --set: '" + token + "' is not an object");
+    parent = &node->as_object();
+    start = slash + 1;
+  }
+}
+
+PluginSpec read_plugin_spec(const boost::json::value* v, const std::string& pointer, const char* what) {
+  if (!v) throw ConfigurationError(pointer, std::string("missing ") + what + R"( section: expected {"plugin": NAME, "params": {...}})");
+  if (!v->is_object())
+    throw ConfigurationError(pointer, std::string("expected an object {\"plugin\": NAME, \"params\": {...}}, found ") + kind_of(*v));
+  const auto& object = v->as_object();
+  reject_unknown_keys(object, {"plugin", "params"}, pointer);
+  const auto* plugin = object.if_contains("plugin");
+  if (!plugin) throw ConfigurationError(pointer + "/plugin", std::string("missing plugin name of the ") + what);
+  if (!plugin->is_string()) throw ConfigurationError(pointer + "/plugin", std::string("expected a string, found ") + kind_of(*plugin));
+  PluginSpec spec;
+  spec.name = std::string(plugin->as_string());
+  spec.pointer = pointer;
+  if (const auto* params = object.if_contains("params")) spec.params = *params;
+  return spec;
+}
+
+double read_number(const boost::json::object& object, const char* key, double fallback, const std::string& pointer,
+                   double minimum, double maximum) {
+  const auto* v = object.if_contains(key);
+  if (!v) return fallback;
+  if (!v->is_number()) throw ConfigurationError(pointer + "/" + key, std::string("expected a number, found ") + kind_of(*v));
+  const double x = v->to_number<double>();
+  if (!(x >= minimum && x <= maximum)) {
+    std::ostringstream message;
+    message << "value " << x << " is out of range [" << minimum << ", " << maximum << "]";
+    throw ConfigurationError(pointer + "/" + key, message.str());
+  }
+  return x;
+}
+
+}  // namespace
+
+Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& base, const std::vector<std::string>& overrides) {
+  boost::system::error_code error;
+  boost::json::parse_options options;
+  options.max_depth = 64;
+  boost::json::value root = boost::json::parse(text, error, {}, options);
+  if (error) throw ConfigurationError("", "the pipeline is not valid JSON: " + error.message());
+  if (!root.is_object()) throw ConfigurationError("", std::string("the pipeline must be a JSON object, found ") + kind_of(root));
+
+  Pipeline pipeline;
+  pipeline.document = root.as_object();
+  for (const auto& assignment : overrides) apply_override(pipeline.document, assignment);
+  const auto& doc = pipeline.document;
+
+  reject_unknown_keys(doc, {"hjbtt", "seed", "plugin_paths", "potential", "basis", "hjb", "integrator", "sampler", "postprocessors"}, "");
+
+  const auto* version = doc.if_contains("hjbtt");
+  if (!version)
+    throw ConfigurationError("/hjbtt", "missing format version: add \"hjbtt\": " + std::to_string(pipeline_format_version));
+  if (!version->is_int64() || version->as_int64() != pipeline_format_version)
+    throw ConfigurationError("/hjbtt", "unsupported pipeline format " + boost::json::serialize(*version) + "; this host reads format " +
+                                           std::to_string(pipeline_format_version));
+
+  if (const auto* seed = doc.if_contains("seed")) {
+    if (seed->is_int64() && seed->as_int64() >= 0) pipeline.seed = static_cast<std::uint64_t>(seed->as_int64());
+    else if (seed->is_uint64()) pipeline.seed = seed->as_uint64();
+    else throw ConfigurationError("/seed", "expected a non-negative integer, found " + boost::json::serialize(*seed));
+  }
+
+  if (const auto* paths = doc.if_contains("plugin_paths")) {
+    if (!paths->is_array()) throw ConfigurationError("/plugin_paths", std::string("expected an array of folder names, found ") + kind_of(*paths));
+    std::size_t i = 0;
+    for (const auto& p : paths->as_array()) {
+      if (!p.is_string()) throw ConfigurationError("/plugin_paths/" + std::to_string(i), std::string("expected a string, found ") + kind_of(p));
+      const std::filesystem::path path(std::string(p.as_string()));
+      pipeline.plugin_paths.push_back(path.is_absolute() ? path : base / path);
+      ++i;
+    }
+  }
+
+  if (const auto* hjb = doc.if_contains("hjb")) {
+    if (!hjb->is_object()) throw ConfigurationError("/hjb", std::string("expected an object, found ") + kind_of(*hjb));
+    reject_unknown_keys(hjb->as_object(), {"final_time", "initial_tolerance"}, "/hjb");
+    pipeline.final_time = read_number(hjb->as_object(), "final_time", 5.0, "/hjb", 1e-6, 100.0);
+    pipeline.initial_tolerance = read_number(hjb->as_object(), "initial_tolerance", 1e-12, "/hjb", 1e-16, 1e-1);
+  }
+
+  pipeline.potential = read_plugin_spec(doc.if_contains("potential"), "/potential", "potential");
+  pipeline.basis = read_plugin_spec(doc.if_contains("basis"), "/basis", "basis");
+  pipeline.integrator = read_plugin_spec(doc.if_contains("integrator"), "/integrator", "integrator");
+  pipeline.sampler = read_plugin_spec(doc.if_contains("sampler"), "/sampler", "sampler");
+
+  if (const auto* list = doc.if_contains("postprocessors")) {
+    if (!list->is_array()) throw ConfigurationError("/postprocessors", std::string("expected an array, found ") + kind_of(*list));
+    std::size_t i = 0;
+    for (const auto& item : list->as_array()) {
+      pipeline.postprocessors.push_back(read_plugin_spec(&item, "/postprocessors/" + std::to_string(i), "postprocessor"));
+      ++i;
+    }
+  }
+  return pipeline;
+}
+
+Pipeline load_pipeline(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigurationError("", "cannot read pipeline file " + file.string() + ": it does not exist or is not readable");
+  std::ostringstream text;
+  text << in.rdbuf();
+  Pipeline pipeline = parse_pipeline(text.str(), file.parent_path(), overrides);
+  pipeline.file = file;
+  return pipeline;
+}
+
+namespace {
+
+class RegistryContext : public PluginContext {
+public:
+  explicit RegistryContext(const PluginRegistry& registry) : registry_(registry) {}
+
+  std::shared_ptr<Potential> create_potential(const boost::json::value& spec, const std::string& pointer) override {
+    const PluginSpec parsed = read_plugin_spec(&spec, pointer, "potential");
+    auto object = create_plugin(registry_, PluginKind::potential, parsed, *this);
+    return std::dynamic_pointer_cast<Potential>(object);
+  }
+
+private:
+  const PluginRegistry& registry_;
+};
+
+template <class T>
+std::shared_ptr<T> create_as(const PluginRegistry& registry, PluginKind kind, const PluginSpec& spec, PluginContext& context) {
+  auto object = std::dynamic_pointer_cast<T>(create_plugin(registry, kind, spec, context));
+  if (!object)
+    throw ConfigurationError(spec.pointer, "plugin '" + spec.name + "' declares kind " + to_string(kind) +
+                                               " but its factory returned an object of another kind; fix the plugin's manifest");
+  return object;
+}
+
+}  // namespace
+
+std::shared_ptr<PluginObject> create_plugin(const PluginRegistry& registry, PluginKind kind, const PluginSpec& spec,
+                                            PluginContext& context) {
+  const RegisteredPlugin& plugin = registry.find(kind, spec.name, spec.pointer + "/plugin");
+  const Parameters params = validate_parameters(plugin.info->parameters, spec.params.is_null() ? nullptr : &spec.params,
+                                                spec.pointer + "/params", spec.name);
+  std::shared_ptr<PluginObject> object;
+  try {
+    object = plugin.info->factory(params, context);
+  } catch (const ConfigurationError&) {
+    throw;
+  } catch (const std::exception& error) {
+    throw ConfigurationError(spec.pointer, "plugin '" + spec.name + "' (" + plugin.library.string() +
+                                               ") failed to start: " + error.what());
+  } catch (...) {
+    throw ConfigurationError(spec.pointer, "plugin '" + spec.name + "' (" + plugin.library.string() +
+                                               ") failed to start with an unknown exception");
+  }
+  if (!object) throw ConfigurationError(spec.pointer, "plugin '" + spec.name + "' returned no object from its factory");
+  return object;
+}
+
+RunObjects instantiate(const Pipeline& pipeline, const PluginRegistry& registry) {
+  RegistryContext context(registry);
+  RunObjects run;
+  run.potential = create_as<Potential>(registry, PluginKind::potential, pipeline.potential, context);
+  const auto basis = create_as<Basis>(registry, PluginKind::basis, pipeline.basis, context);
+  run.bases.assign(run.potential->dimension(), BasisPtr(basis));
+  run.integrator = create_as<Integrator>(registry, PluginKind::integrator, pipeline.integrator, context);
+  run.sampler = create_as<Sampler>(registry, PluginKind::sampler, pipeline.sampler, context);
+  for (const auto& spec : pipeline.postprocessors)
+    run.postprocessors.push_back(create_as<Postprocessor>(registry, PluginKind::postprocessor, spec, context));
+  return run;
+}
+
+}  // namespace hjbtt

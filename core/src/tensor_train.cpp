@@ -47,7 +47,7 @@ TensorTrain TensorTrain::rank_one(const std::vector<arma::vec>& factors) {
   std::vector<arma::cube> cores;
   for (const arma::vec& f : factors) {
     arma::cube c(1, f.n_elem, 1);
-    c.tube(0, 0) = f;
+    c.slice(0).row(0) = f.t();
     cores.push_back(std::move(c));
   }
   return TensorTrain(std::move(cores));

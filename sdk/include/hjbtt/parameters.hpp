@@ -72,6 +72,9 @@ private:
 Parameters validate_parameters(const std::vector<ParameterSpec>& specs, const boost::json::value* given,
                                const std::string& pointer, const std::string& plugin_name);
 
+// A number in the shortest form that reads back exactly enough for messages (1e-06, 0.5, 64).
+std::string format_number(double x);
+
 // The valid name closest to `name` by edit distance, or empty when nothing is close.
 std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates);
 

@@ -19,7 +19,14 @@ public:
 
 struct RunContext {
   std::uint64_t seed = 0;
+  // Distinguishes the random streams of different phases (sampler, each postprocessor) that
+  // share one seed: a phase keys its streams as RandomStream(seed, {phase, block, ...}).
+  std::uint64_t phase = 0;
   RunLog* log = nullptr;
 };
+
+// Samples are processed in blocks of this many columns, each with its own random stream, so a
+// run gives the same numbers however blocks are spread over threads.
+constexpr unsigned long long sample_block_size = 4096;
 
 }  // namespace hjbtt

@@ -1,0 +1,67 @@
+// Pipelines: the JSON document that describes a run. Parsing checks the document's own
+// structure (unknown keys are errors); instantiation validates every plugin's parameters
+// against its declaration and creates the objects, all before any numerical work starts.
+#pragma once
+
+#include "hjbtt/core/ftt.hpp"
+#include "hjbtt/core/registry.hpp"
+#include "hjbtt/integrator.hpp"
+#include "hjbtt/postprocessor.hpp"
+#include "hjbtt/potential.hpp"
+#include "hjbtt/sampler.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hjbtt {
+
+// The pipeline format version this host reads (the "hjbtt" key).
+constexpr int pipeline_format_version = 1;
+
+struct PluginSpec {
+  std::string name;
+  boost::json::value params;  // null when absent
+  std::string pointer;        // JSON pointer of the {"plugin": ..., "params": ...} object
+};
+
+struct Pipeline {
+  std::filesystem::path file;
+  boost::json::object document;  // as run, with command-line overrides applied
+  std::uint64_t seed = 0;
+  std::vector<std::filesystem::path> plugin_paths;  // resolved against the pipeline's folder
+  double final_time = 5.0;
+  double initial_tolerance = 1e-12;
+  PluginSpec potential, basis, integrator, sampler;
+  std::vector<PluginSpec> postprocessors;
+};
+
+// Parses pipeline text; `base` is the folder relative plugin paths are resolved against.
+// `overrides` are POINTER=VALUE strings (VALUE is JSON, or a plain string when not JSON).
+Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& base,
+                        const std::vector<std::string>& overrides = {});
+
+// Reads and parses a pipeline file.
+Pipeline load_pipeline(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
+
+struct RunObjects {
+  std::shared_ptr<Potential> potential;
+  BasisSet bases;  // one per coordinate
+  std::shared_ptr<Integrator> integrator;
+  std::shared_ptr<Sampler> sampler;
+  std::vector<std::shared_ptr<Postprocessor>> postprocessors;
+};
+
+// Validates every plugin's parameters and creates the objects.
+RunObjects instantiate(const Pipeline& pipeline, const PluginRegistry& registry);
+
+// Creates one plugin of `kind` from its spec, validating its parameters. Exceptions thrown by
+// the factory become ConfigurationError at the spec's pointer, naming the plugin and its file.
+std::shared_ptr<PluginObject> create_plugin(const PluginRegistry& registry, PluginKind kind, const PluginSpec& spec,
+                                            PluginContext& context);
+
+}  // namespace hjbtt

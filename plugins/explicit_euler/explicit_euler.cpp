@@ -1,0 +1,151 @@
+// Adaptive explicit Euler: step selection, retraction control and divergence detection.
+#include "explicit_euler.hpp"
+
+#include "hjbtt/core/hjb.hpp"
+#include "hjbtt/errors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace hjbtt {
+
+namespace {
+
+struct Trial {
+  TensorTrain state;
+  double retraction_error = 0.0;
+  bool finite = true;
+};
+
+Trial try_step(const TensorTrain& v, const TensorTrain& rhs, double tau, const ExplicitEulerOptions& options) {
+  Trial trial;
+  trial.state = axpy(tau, rhs, v);
+  if (!trial.state.is_finite()) {
+    trial.finite = false;
+    return trial;
+  }
+  trial.retraction_error = trial.state.round(options.rank_tolerance, options.max_rank);
+  return trial;
+}
+
+// Norm of the stationary solution |x|^2 / 2 on the same bases: with the initial norm it sets
+// the scale that a healthy solution stays within for all t.
+double stationary_norm(const BasisSet& bases) {
+  SeparablePolynomial quadratic;
+  for (arma::uword k = 0; k < bases.size(); ++k) quadratic.push_back({0.5, {{k, arma::vec{0.0, 0.0, 1.0}}}});
+  BasisSet quadratic_bases;
+  for (const auto& b : bases) quadratic_bases.push_back(b->degree() >= 2 ? b : b->with_degree(2));
+  return norm(ftt_from_polynomial(quadratic, quadratic_bases, 1e-12).coefficients());
+}
+
+std::string describe_divergence(const std::string& cause, double t, const FunctionalTT& v) {
+  std::ostringstream message;
+  const auto degrees = v.degrees();
+  message << "explicit_euler: the HJB solution diverged at t = " << t << " (" << cause << ").\n"
+          << "The Galerkin discretisation can have growing modes when the polynomial degree is high for the box"
+          << " (degree " << *std::max_element(degrees.begin(), degrees.end()) << " on ["
+          << v.bases().front()->lower() << ", " << v.bases().front()->upper() << "]).\n"
+          << "Remedies: enlarge the box (basis domain), lower the basis degree, or lower stability_factor."
+          << " No samples were written.";
+  return message.str();
+}
+
+}  // namespace
+
+void ExplicitEuler::integrate(FunctionalTT v, double t_begin, double t_end, IntegrationObserver& observer,
+                              const RunContext& context) {
+  const HjbOperator hjb(v.bases());
+  const double scale = std::max(norm(v.coefficients()), stationary_norm(v.bases()));
+  const double d = static_cast<double>(v.dimension());
+
+  TensorTrain direction;  // power-iteration vector, carried over steps as a warm start
+  double t = t_begin;
+  double tau = options_.initial_step;
+  std::int64_t steps = 0;
+
+  while (t < t_end) {
+    if (++steps > options_.max_steps) {
+      std::ostringstream message;
+      message << "explicit_euler: reached max_steps = " << options_.max_steps << " at t = " << t << " of " << t_end
+              << "; raise max_steps, or loosen rank_tolerance if the retraction keeps rejecting steps";
+      throw NumericalFailure(message.str());
+    }
+
+    // Right-hand side and the stiffness bound at the current state.
+    const RightHandSide rhs = hjb.evaluate(v.coefficients(), true);
+    const double lambda = hjb.spectral_radius(v.coefficients(), direction, options_.power_iterations, options_.power_rank);
+    if (!std::isfinite(lambda) || !rhs.value.is_finite())
+      throw NumericalFailure(describe_divergence("non-finite right-hand side", t, v));
+
+    double step = std::min({tau * options_.growth, options_.max_step, t_end - t});
+    if (lambda > 0.0) step = std::min(step, options_.stability_factor / lambda);
+
+    // Retraction control: halve until the rounding error is acceptable, then bisect upward.
+    int rejected = 0;
+    Trial accepted = try_step(v.coefficients(), rhs.value, step, options_);
+    double failed_step = 0.0;
+    while (!accepted.finite || accepted.retraction_error > options_.retraction_tolerance) {
+      if (step <= options_.min_step) {
+        std::ostringstream message;
+        message << "explicit_euler: the step fell below min_step = " << options_.min_step << " at t = " << t
+                << " (retraction error " << accepted.retraction_error << " > " << options_.retraction_tolerance
+                << "); raise max_rank (now " << options_.max_rank << ") or retraction_tolerance";
+        throw NumericalFailure(accepted.finite ? message.str() : describe_divergence("non-finite step", t, v));
+      }
+      failed_step = step;
+      step *= 0.5;
+      ++rejected;
+      accepted = try_step(v.coefficients(), rhs.value, step, options_);
+    }
+    if (rejected > 0) {
+      double low = step, high = failed_step;
+      for (int i = 0; i < options_.bisection_steps; ++i) {
+        const double middle = 0.5 * (low + high);
+        Trial trial = try_step(v.coefficients(), rhs.value, middle, options_);
+        if (trial.finite && trial.retraction_error <= options_.retraction_tolerance) {
+          accepted = std::move(trial);
+          low = middle;
+        } else {
+          high = middle;
+        }
+      }
+      step = low;
+    }
+
+    // Divergence: the spatially constant part of v grows like d t, everything else stays
+    // within the scale of the initial and the stationary solution.
+    const double size = norm(accepted.state);
+    const double t_next = (t_end - (t + step) < 1e-12 * t_end) ? t_end : t + step;
+    if (!std::isfinite(size)) throw NumericalFailure(describe_divergence("non-finite coefficients", t_next, v));
+    if (size > options_.divergence_factor * (scale + d * t_next)) {
+      std::ostringstream cause;
+      cause << "norm " << size << " exceeds " << options_.divergence_factor << " times the solution scale "
+            << scale + d * t_next;
+      throw NumericalFailure(describe_divergence(cause.str(), t_next, v));
+    }
+
+    v.coefficients() = std::move(accepted.state);
+    t = t_next;
+    tau = step;
+
+    StepRecord record;
+    record.t = t;
+    record.step = step;
+    record.ranks = v.coefficients().ranks();
+    record.degrees = v.degrees();
+    record.projection_error = rhs.projection_error;
+    record.retraction_error = accepted.retraction_error;
+    record.stiffness = lambda;
+    record.rejected = rejected;
+    observer.accepted(v, record);
+
+    if (context.log) {
+      std::ostringstream detail;
+      detail << "t = " << t << ", tau = " << step << ", max rank " << v.coefficients().max_rank();
+      context.log->progress("solve", (t - t_begin) / (t_end - t_begin), detail.str());
+    }
+  }
+}
+
+}  // namespace hjbtt

@@ -1,0 +1,83 @@
+// Euler-Maruyama for the reverse-time SDE over blocks of samples.
+#include "reverse_sde.hpp"
+
+#include "hjbtt/errors.hpp"
+
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <sstream>
+
+namespace hjbtt {
+
+arma::vec reverse_time_grid(double final_time, arma::uword steps, double power) {
+  arma::vec t(steps + 1);
+  for (arma::uword m = 0; m <= steps; ++m)
+    t(m) = final_time * std::pow(1.0 - static_cast<double>(m) / static_cast<double>(steps), power);
+  t(steps) = 0.0;
+  return t;
+}
+
+arma::mat ReverseSde::sample(const Solution& solution, const RunContext& context, boost::json::object& report) {
+  if (solution.empty()) throw std::logic_error("reverse_sde: the solution is empty");
+  const arma::uword d = solution.dimension();
+  const arma::uword n = options_.samples;
+  const arma::vec grid = reverse_time_grid(solution.final_time(), options_.steps, options_.grid_power);
+  const arma::uword blocks = (n + sample_block_size - 1) / sample_block_size;
+
+  arma::mat samples(d, n);
+  std::atomic<arma::uword> outside{0}, done{0};
+  std::exception_ptr failure;
+
+#pragma omp parallel for schedule(dynamic)
+  for (arma::uword b = 0; b < blocks; ++b) {
+    try {
+      const arma::uword first = b * sample_block_size;
+      const arma::uword last = std::min<arma::uword>(first + sample_block_size, n) - 1;
+      RandomStream random(context.seed, {context.phase, b});
+      arma::mat y = random.normal(d, last - first + 1);
+      arma::uword block_outside = 0;
+
+      for (arma::uword m = 0; m < options_.steps; ++m) {
+        const double h = grid(m) - grid(m + 1);
+        const arma::mat score = solution.gradient(grid(m), y);
+        block_outside += solution.count_outside(y);
+        y += h * (y - 2.0 * score) + std::sqrt(2.0 * h) * random.normal(d, y.n_cols);
+      }
+      samples.cols(first, last) = y;
+      outside += block_outside;
+
+      const arma::uword finished = ++done;
+      if (context.log) {
+#pragma omp critical(hjbtt_progress)
+        context.log->progress("sample", static_cast<double>(finished) / blocks,
+                              std::to_string(finished * sample_block_size < n ? finished * sample_block_size : n) +
+                                  " of " + std::to_string(n) + " samples");
+      }
+    } catch (...) {
+#pragma omp critical(hjbtt_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+
+  const arma::uvec bad = arma::find_nonfinite(arma::sum(samples, 0));
+  if (!bad.is_empty()) {
+    std::ostringstream message;
+    message << "reverse_sde: " << bad.n_elem << " of " << n << " samples are not finite. The score is extrapolated "
+            << "outside the box and can blow up there; enlarge the basis domain or use more sampler steps.";
+    throw NumericalFailure(message.str());
+  }
+
+  report["samples"] = n;
+  report["steps"] = options_.steps;
+  report["grid_power"] = options_.grid_power;
+  report["smallest_step"] = grid(options_.steps - 1) - grid(options_.steps);
+  report["largest_step"] = grid(0) - grid(1);
+  // Point-steps outside the box, where the score is extrapolated and not controlled.
+  report["outside_box_point_steps"] = static_cast<std::uint64_t>(outside.load());
+  report["outside_box_fraction"] = static_cast<double>(outside.load()) / (static_cast<double>(n) * options_.steps);
+  return samples;
+}
+
+}  // namespace hjbtt
