@@ -44,8 +44,8 @@ arma::mat sample_covariance(const arma::mat& samples) {
 
 double covariance_relative_error(const arma::mat& estimate, const arma::mat& exact) {
   if (arma::size(estimate) != arma::size(exact)) {
-    throw std::invalid_argument("covariance_relative_error: the estimate is " + std::to_string(estimate.n_rows) + " x " +
-                                std::to_string(estimate.n_cols) + " but the exact covariance is " +
+    throw std::invalid_argument("covariance_relative_error: the estimate is " + std::to_string(estimate.n_rows) +
+                                " x " + std::to_string(estimate.n_cols) + " but the exact covariance is " +
                                 std::to_string(exact.n_rows) + " x " + std::to_string(exact.n_cols));
   }
   return arma::norm(estimate - exact, "fro") / arma::norm(exact, "fro");

@@ -2,6 +2,8 @@
 // functional tensor-train form, configured by JSON pipelines and runtime-loaded plugins.
 #include "run.hpp"
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -45,6 +47,12 @@ int usage_error(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The evaluation kernels allocate and free many temporaries of a few hundred kilobytes. Above
+  // glibc's default mmap threshold each one is a fresh mapping, which cost as much system time
+  // as the arithmetic itself in the sampler, so keep such blocks on the heap.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) return usage_error("missing command");
 

@@ -162,6 +162,8 @@ int run_command(const RunOptions& options) {
   if (openblas_set_num_threads) openblas_set_num_threads(1);
 
   const auto run_start = Clock::now();
+  Solution solution;
+  SolutionRecorder recorder(solution);
   try {
     // Initial condition.
     auto start = Clock::now();
@@ -172,9 +174,7 @@ int run_command(const RunOptions& options) {
 
     // HJB solve.
     start = Clock::now();
-    Solution solution;
     solution.append(0.0, v0);
-    SolutionRecorder recorder(solution);
     RunContext solve_context{pipeline.seed, 0, &log};
     run.integrator->integrate(v0, 0.0, pipeline.final_time, recorder, solve_context);
     timings["solve"] = seconds_since(start);
@@ -227,6 +227,8 @@ int run_command(const RunOptions& options) {
     print_error(config ? "invalid pipeline" : "run failed", error);
     report["status"] = "failed";
     report["error"] = error.what();
+    // The steps accepted before a failure show how it developed (step sizes, stiffness, norms).
+    if (!report.contains("history")) report["history"] = std::move(recorder.history());
     timings["total"] = seconds_since(run_start);
     report["timings"] = timings;
     try {

@@ -16,12 +16,19 @@ hjbtt::PluginManifest build_manifest() {
       integer_parameter("steps", static_cast<std::int64_t>(defaults.steps), "Euler-Maruyama steps from t = T to t = 0.", 1, 1e7),
       number_parameter("grid_power", defaults.grid_power,
                        "Exponent q of the time grid t_m = T (1 - m/K)^q; larger values refine more toward t = 0.", 1.0, 4.0),
+      string_parameter("extrapolation", "linear",
+                       "Score outside the box: \"linear\" continues it from the nearest box point with unit curvature, "
+                       "\"polynomial\" evaluates the polynomial there."),
   };
   info.factory = [](const Parameters& p, PluginContext&) -> std::shared_ptr<PluginObject> {
     ReverseSdeOptions o;
     o.samples = static_cast<arma::uword>(p.integer("samples"));
     o.steps = static_cast<arma::uword>(p.integer("steps"));
     o.grid_power = p.number("grid_power");
+    const std::string extrapolation = p.string("extrapolation");
+    if (extrapolation != "linear" && extrapolation != "polynomial")
+      p.fail("extrapolation", "expected \"linear\" or \"polynomial\", found \"" + extrapolation + "\"");
+    o.polynomial_extrapolation = extrapolation == "polynomial";
     return std::make_shared<ReverseSde>(o);
   };
   return PluginManifest{{info}};

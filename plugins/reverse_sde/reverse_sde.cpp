@@ -18,6 +18,15 @@ arma::vec reverse_time_grid(double final_time, arma::uword steps, double power) 
   return t;
 }
 
+arma::mat reverse_score(const Solution& solution, double t, const arma::mat& X, bool polynomial_extrapolation) {
+  if (polynomial_extrapolation) return solution.gradient(t, X);
+  const BasisSet& bases = solution.state(0).bases();
+  arma::mat clamped = X;
+  for (arma::uword k = 0; k < X.n_rows; ++k)
+    clamped.row(k) = arma::clamp(X.row(k), bases[k]->lower(), bases[k]->upper());
+  return solution.gradient(t, clamped) + (X - clamped);
+}
+
 arma::mat ReverseSde::sample(const Solution& solution, const RunContext& context, boost::json::object& report) {
   if (solution.empty()) throw std::logic_error("reverse_sde: the solution is empty");
   const arma::uword d = solution.dimension();
@@ -40,7 +49,7 @@ arma::mat ReverseSde::sample(const Solution& solution, const RunContext& context
 
       for (arma::uword m = 0; m < options_.steps; ++m) {
         const double h = grid(m) - grid(m + 1);
-        const arma::mat score = solution.gradient(grid(m), y);
+        const arma::mat score = reverse_score(solution, grid(m), y, options_.polynomial_extrapolation);
         block_outside += solution.count_outside(y);
         y += h * (y - 2.0 * score) + std::sqrt(2.0 * h) * random.normal(d, y.n_cols);
       }
@@ -65,13 +74,15 @@ arma::mat ReverseSde::sample(const Solution& solution, const RunContext& context
   if (!bad.is_empty()) {
     std::ostringstream message;
     message << "reverse_sde: " << bad.n_elem << " of " << n << " samples are not finite. The score is extrapolated "
-            << "outside the box and can blow up there; enlarge the basis domain or use more sampler steps.";
+            << "outside the box and can blow up there; enlarge the basis domain, use more sampler steps, or set "
+            << "\"extrapolation\": \"linear\".";
     throw NumericalFailure(message.str());
   }
 
   report["samples"] = n;
   report["steps"] = options_.steps;
   report["grid_power"] = options_.grid_power;
+  report["extrapolation"] = options_.polynomial_extrapolation ? "polynomial" : "linear";
   report["smallest_step"] = grid(options_.steps - 1) - grid(options_.steps);
   report["largest_step"] = grid(0) - grid(1);
   // Point-steps outside the box, where the score is extrapolated and not controlled.

@@ -15,7 +15,15 @@ struct ReverseSdeOptions {
   arma::uword samples = 100000;
   arma::uword steps = 400;
   double grid_power = 2.0;  // t_m = T (1 - m/K)^power; 1 is a uniform grid
+  // Outside the box a polynomial score can point outward and throw samples to infinity, so by
+  // default the score there is continued from the nearest box point with unit curvature, the
+  // curvature of the stationary solution |x|^2 / 2.
+  bool polynomial_extrapolation = false;
 };
+
+// The score at each column of X: grad v(t, X) inside the box; outside it either the polynomial
+// continuation or grad v(t, P X) + (X - P X) with P the projection onto the box.
+arma::mat reverse_score(const Solution& solution, double t, const arma::mat& X, bool polynomial_extrapolation);
 
 // The time grid from T down to 0 (K + 1 points).
 arma::vec reverse_time_grid(double final_time, arma::uword steps, double power);

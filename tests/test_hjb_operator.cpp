@@ -1,0 +1,252 @@
+// Tests of the HJB right-hand side F(v) = L v - P_p |grad v|^2 and of FunctionalTT evaluation
+// at d = 2, against a dense computation that shares nothing with the tensor-train code but the
+// basis: v, its derivatives and the pointwise products are evaluated on a tensor Gauss grid
+// from the dense coefficient matrix, then projected back onto the tensor-product basis.
+//
+// The grid has 2 p_k + 1 nodes in mode k, exact for polynomials of degree 4 p_k + 1. The
+// integrands have degree at most 4 p_k (|grad v|^2 has degree 2 p_k, times a basis function
+// of degree up to 2 p_k for the unprojected product), so the dense projection is exact up to
+// rounding.
+//
+// Tolerances: coefficients are O(1) to O(10^3) (the derivative matrices grow like p^2 over
+// the squared width), and both sides sum at most a few hundred products, so rounding stays
+// near 1e-14 relative. 1e-11 relative leaves a margin of at least 1000, while a missing or
+// misplaced term changes the result at order 1.
+#include "legendre.hpp"
+
+#include "hjbtt/core/ftt.hpp"
+#include "hjbtt/core/hjb.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <memory>
+#include <vector>
+
+using hjbtt::BasisSet;
+using hjbtt::LegendreBasis;
+using hjbtt::TensorTrain;
+
+namespace {
+
+// Different degrees and a non-symmetric interval in the two modes, so that a mix-up of modes,
+// of degrees or of the interval's centre shows.
+BasisSet test_bases() {
+  return {std::make_shared<LegendreBasis>(4, -2.0, 3.0), std::make_shared<LegendreBasis>(3, -3.0, 3.0)};
+}
+
+TensorTrain random_tt(const BasisSet& bases, arma::uword rank) {
+  return TensorTrain({arma::randn<arma::cube>(1, bases[0]->size(), rank), arma::randn<arma::cube>(rank, bases[1]->size(), 1)});
+}
+
+// The coefficient matrix C(i_1, i_2) of a two-mode tensor train.
+arma::mat dense(const TensorTrain& tt) { return arma::reshape(tt.full(), tt.mode_size(0), tt.mode_size(1)); }
+
+// One mode of the tensor Gauss grid: nodes, weights, and the basis values and derivatives
+// there (rows are basis functions, columns are nodes).
+struct GridMode {
+  arma::vec nodes, weights;
+  arma::mat values, first, second;
+  arma::mat doubled_values;  // phi_0 .. phi_{2p}, to expand products without projection
+};
+
+struct Grid {
+  GridMode mode[2];
+
+  explicit Grid(const BasisSet& bases) {
+    for (int k = 0; k < 2; ++k) {
+      GridMode& m = mode[k];
+      bases[k]->quadrature(2 * bases[k]->degree() + 1, m.nodes, m.weights);
+      m.values = bases[k]->evaluate(m.nodes.t(), 0);
+      m.first = bases[k]->evaluate(m.nodes.t(), 1);
+      m.second = bases[k]->evaluate(m.nodes.t(), 2);
+      m.doubled_values = bases[k]->with_degree(2 * bases[k]->degree())->evaluate(m.nodes.t(), 0);
+    }
+  }
+
+  // Values of the function with coefficients C on the grid, differentiated `a` times in x_1
+  // and `b` times in x_2: G(node_1, node_2).
+  arma::mat evaluate(const arma::mat& C, int a, int b) const { return derivatives(0, a).t() * C * derivatives(1, b); }
+
+  const arma::mat& derivatives(int k, int order) const {
+    switch (order) {
+      case 0: return mode[k].values;
+      case 1: return mode[k].first;
+      default: return mode[k].second;
+    }
+  }
+
+  // L2 projection of grid values onto the basis (doubled = false) or onto the bases of twice
+  // the degree, which hold every product exactly (doubled = true).
+  arma::mat project(const arma::mat& G, bool doubled) const {
+    const arma::mat& v1 = doubled ? mode[0].doubled_values : mode[0].values;
+    const arma::mat& v2 = doubled ? mode[1].doubled_values : mode[1].values;
+    return v1 * arma::diagmat(mode[0].weights) * G * arma::diagmat(mode[1].weights) * v2.t();
+  }
+
+  arma::mat x1() const { return arma::repmat(mode[0].nodes, 1, mode[1].nodes.n_elem); }
+  arma::mat x2() const { return arma::repmat(mode[1].nodes.t(), mode[0].nodes.n_elem, 1); }
+
+  arma::mat linear_part(const arma::mat& C) const {
+    return evaluate(C, 2, 0) + evaluate(C, 0, 2) + x1() % evaluate(C, 1, 0) + x2() % evaluate(C, 0, 1);
+  }
+
+  arma::mat gradient_product(const arma::mat& U, const arma::mat& W) const {
+    return evaluate(U, 1, 0) % evaluate(W, 1, 0) + evaluate(U, 0, 1) % evaluate(W, 0, 1);
+  }
+};
+
+double relative_difference(const arma::mat& computed, const arma::mat& expected) {
+  return arma::norm(computed - expected, "fro") / arma::norm(expected, "fro");
+}
+
+// The coefficient matrix with the rows and columns above the basis sizes removed.
+arma::mat leading_block(const arma::mat& M, const BasisSet& bases) {
+  return M.submat(0, 0, bases[0]->size() - 1, bases[1]->size() - 1);
+}
+
+}  // namespace
+
+TEST_CASE("F(v) matches the dense projection") {
+  const BasisSet bases = test_bases();
+  const hjbtt::HjbOperator hjb(bases);
+  const Grid grid(bases);
+  for (unsigned seed = 1; seed <= 4; ++seed) {
+    CAPTURE(seed);
+    arma::arma_rng::set_seed(seed);
+    const TensorTrain v = random_tt(bases, 2);
+    const arma::mat C = dense(v);
+
+    // L keeps the degree, so its dense projection is the exact coefficient matrix of L v.
+    const arma::mat linear = grid.project(grid.linear_part(C), false);
+    const arma::mat squared = grid.gradient_product(C, C);
+    const arma::mat projected = grid.project(squared, false);
+
+    CHECK(relative_difference(dense(hjb.linear_part(v)), linear) <= 1e-11);
+    CHECK(relative_difference(dense(hjb.projected_gradient_product(v, v)), projected) <= 1e-11);
+
+    const hjbtt::RightHandSide rhs = hjb.evaluate(v, false);
+    CHECK(relative_difference(dense(rhs.value), linear - projected) <= 1e-11);
+    CHECK(rhs.nonlinear_norm == doctest::Approx(arma::norm(projected, "fro")).epsilon(1e-11));
+    CHECK(rhs.projection_error == 0.0);
+  }
+}
+
+TEST_CASE("projection error matches the dense one") {
+  const BasisSet bases = test_bases();
+  const hjbtt::HjbOperator hjb(bases);
+  const Grid grid(bases);
+  for (unsigned seed = 1; seed <= 4; ++seed) {
+    CAPTURE(seed);
+    arma::arma_rng::set_seed(10 + seed);
+    const TensorTrain v = random_tt(bases, 3);
+    const arma::mat squared = grid.gradient_product(dense(v), dense(v));
+
+    // The expansion on bases of twice the degree is exact, so its coefficients outside the
+    // leading block are what P_p drops.
+    const arma::mat exact = grid.project(squared, true);
+    arma::mat dropped = exact;
+    dropped.submat(0, 0, bases[0]->size() - 1, bases[1]->size() - 1).zeros();
+    const double expected = arma::norm(dropped, "fro") / arma::norm(exact, "fro");
+    REQUIRE(expected > 1e-3);
+
+    // The Frobenius norm of the exact coefficients is the L2 norm under the uniform measure.
+    const arma::mat weights = grid.mode[0].weights * grid.mode[1].weights.t();
+    CHECK(std::sqrt(arma::accu(weights % squared % squared)) == doctest::Approx(arma::norm(exact, "fro")).epsilon(1e-12));
+
+    double nonlinear_norm = 0.0;
+    CHECK(hjb.projection_error(v, &nonlinear_norm) == doctest::Approx(expected).epsilon(1e-10));
+    CHECK(nonlinear_norm == doctest::Approx(arma::norm(exact, "fro")).epsilon(1e-12));
+
+    const hjbtt::RightHandSide rhs = hjb.evaluate(v, true);
+    CHECK(rhs.projection_error == doctest::Approx(expected).epsilon(1e-10));
+    CHECK(rhs.nonlinear_norm == doctest::Approx(arma::norm(exact, "fro")).epsilon(1e-12));
+    CHECK(relative_difference(dense(rhs.value), grid.project(grid.linear_part(dense(v)), false) - leading_block(exact, bases)) <=
+          1e-11);
+  }
+}
+
+TEST_CASE("linearization matches the dense formula") {
+  const BasisSet bases = test_bases();
+  const hjbtt::HjbOperator hjb(bases);
+  const Grid grid(bases);
+  for (unsigned seed = 1; seed <= 4; ++seed) {
+    CAPTURE(seed);
+    arma::arma_rng::set_seed(20 + seed);
+    const TensorTrain v = random_tt(bases, 2);
+    const TensorTrain w = random_tt(bases, 3);
+
+    // J_v w = L w - 2 P_p (grad v . grad w)
+    const arma::mat expected = grid.project(grid.linear_part(dense(w)), false) -
+                               2.0 * grid.project(grid.gradient_product(dense(v), dense(w)), false);
+    CHECK(relative_difference(dense(hjb.linearization(v, w)), expected) <= 1e-11);
+
+    // The product is symmetric in its two arguments.
+    CHECK(relative_difference(dense(hjb.projected_gradient_product(w, v)), dense(hjb.projected_gradient_product(v, w))) <=
+          1e-13);
+  }
+}
+
+TEST_CASE("FunctionalTT value and gradient match dense evaluation") {
+  const BasisSet bases = test_bases();
+  for (unsigned seed = 1; seed <= 3; ++seed) {
+    CAPTURE(seed);
+    arma::arma_rng::set_seed(30 + seed);
+    const hjbtt::FunctionalTT f(bases, random_tt(bases, 3));
+    const arma::mat C = dense(f.coefficients());
+
+    // Points in the box widened by 1 on every side, so about half of them lie outside it.
+    const arma::uword count = 200;
+    arma::mat X(2, count);
+    X.row(0) = -3.0 + 7.0 * arma::randu<arma::rowvec>(count);
+    X.row(1) = -4.0 + 8.0 * arma::randu<arma::rowvec>(count);
+
+    const arma::mat v1 = bases[0]->evaluate(X.row(0), 0), d1 = bases[0]->evaluate(X.row(0), 1);
+    const arma::mat v2 = bases[1]->evaluate(X.row(1), 0), d2 = bases[1]->evaluate(X.row(1), 1);
+    const arma::rowvec value = arma::sum(v1 % (C * v2), 0);
+    arma::mat gradient(2, count);
+    gradient.row(0) = arma::sum(d1 % (C * v2), 0);
+    gradient.row(1) = arma::sum(v1 % (C * d2), 0);
+
+    CHECK(arma::norm(f.value(X) - value) <= 1e-12 * arma::norm(value));
+    CHECK(arma::norm(f.gradient(X) - gradient, "fro") <= 1e-12 * arma::norm(gradient, "fro"));
+  }
+}
+
+TEST_CASE("F of the stationary Gaussian is the constant d") {
+  // v = |x|^2 / 2 is -log of the standard normal, the stationary density of the
+  // Ornstein-Uhlenbeck process, so -log rho_t does not change. With d = 2:
+  //   L v = laplacian(v) + x . grad(v) = d + |x|^2,   N(v) = |grad v|^2 = |x|^2.
+  // HjbOperator keeps the spatially constant -d of the full equation out (only grad v is
+  // ever used), so F(v) = L v - N(v) is the constant d, not 0. Degree 2 represents |x|^2
+  // exactly, so P_p drops nothing, and the constant d is the coefficient of phi_0 (x) phi_0 = 1.
+  const BasisSet bases = {std::make_shared<LegendreBasis>(2, -2.0, 3.0), std::make_shared<LegendreBasis>(2, -3.0, 3.0)};
+  const hjbtt::HjbOperator hjb(bases);
+
+  // Coefficients of 1 and x^2 / 2 per mode, from an exact 3-node Gauss rule.
+  std::vector<arma::vec> constant(2), half_square(2);
+  for (int k = 0; k < 2; ++k) {
+    arma::vec nodes, weights;
+    bases[k]->quadrature(3, nodes, weights);
+    const arma::mat values = bases[k]->evaluate(nodes.t());
+    constant[k] = values * weights;
+    half_square[k] = values * (weights % arma::square(nodes) / 2.0);
+  }
+  const TensorTrain v = TensorTrain::rank_one({half_square[0], constant[1]}) + TensorTrain::rank_one({constant[0], half_square[1]});
+
+  const hjbtt::RightHandSide rhs = hjb.evaluate(v, true);
+  arma::mat expected(3, 3, arma::fill::zeros);
+  expected(0, 0) = 2.0;
+  CHECK(arma::abs(dense(rhs.value) - expected).max() <= 1e-12 * norm(v));
+
+  // P_p drops nothing, but the error is the square root of a difference of two equal squared
+  // norms, so a rounding error of 1e-16 in the squares can show up as 1e-8.
+  CHECK(rhs.projection_error <= 1e-7);
+
+  // The two parts separately: L v = 2 + |x|^2 and P_p N(v) = |x|^2.
+  const TensorTrain square = 2.0 * v;
+  arma::mat linear = dense(square);
+  linear(0, 0) += 2.0;
+  CHECK(arma::abs(dense(hjb.linear_part(v)) - linear).max() <= 1e-12 * norm(v));
+  CHECK(arma::abs(dense(hjb.projected_gradient_product(v, v)) - dense(square)).max() <= 1e-12 * norm(v));
+}
