@@ -21,15 +21,6 @@ struct Trial {
 Trial try_step(const TensorTrain& v, const TensorTrain& rhs, double tau, const ExplicitEulerOptions& options) {
   Trial trial;
   trial.state = axpy(tau, rhs, v);
-  if (options.filter_strength > 0.0) {
-    for (std::size_t k = 0; k < trial.state.dimension(); ++k) {
-      const arma::uword n = trial.state.mode_size(k);
-      arma::vec damping(n);
-      for (arma::uword i = 0; i < n; ++i)
-        damping(i) = std::exp(-tau * options.filter_strength * std::pow(double(i) / double(std::max<arma::uword>(n - 1, 1)), 2.0 * options.filter_order));
-      trial.state.apply_mode_matrix(k, arma::diagmat(damping));
-    }
-  }
   if (!trial.state.is_finite()) {
     trial.finite = false;
     return trial;
@@ -89,6 +80,11 @@ void ExplicitEuler::integrate(FunctionalTT v, double t_begin, double t_end, Inte
 
     double step = std::min({tau * options_.growth, options_.max_step, t_end - t});
     if (lambda > 0.0) step = std::min(step, options_.stability_factor / lambda);
+    if (step < options_.min_step || t + step <= t) {
+      std::ostringstream cause;
+      cause << "the stiffness estimate " << lambda << " forces steps below min_step = " << options_.min_step;
+      throw NumericalFailure(describe_divergence(cause.str(), t, v));
+    }
 
     // Retraction control: halve until the rounding error is acceptable, then bisect upward.
     int rejected = 0;

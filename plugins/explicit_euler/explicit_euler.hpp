@@ -28,8 +28,6 @@ struct ExplicitEulerOptions {
   arma::uword power_rank = 4;
   double divergence_factor = 100.0;
   std::int64_t max_steps = 200000;
-  double filter_strength = 0.0;
-  double filter_order = 4.0;
 };
 
 class ExplicitEuler : public Integrator {

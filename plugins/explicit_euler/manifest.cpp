@@ -30,8 +30,6 @@ hjbtt::PluginManifest build_manifest() {
       number_parameter("divergence_factor", defaults.divergence_factor,
                        "The run stops when the solution norm exceeds this factor times its expected scale.", 2.0, 1e12),
       integer_parameter("max_steps", defaults.max_steps, "Largest number of accepted steps.", 1, 1e9),
-      number_parameter("filter_strength", defaults.filter_strength, "Spectral filter strength (0 = off).", 0.0, 1e6),
-      number_parameter("filter_order", defaults.filter_order, "Spectral filter order s.", 1.0, 16.0),
   };
   info.factory = [](const Parameters& p, PluginContext&) -> std::shared_ptr<PluginObject> {
     ExplicitEulerOptions o;
@@ -48,8 +46,6 @@ hjbtt::PluginManifest build_manifest() {
     o.power_rank = static_cast<arma::uword>(p.integer("power_rank"));
     o.divergence_factor = p.number("divergence_factor");
     o.max_steps = p.integer("max_steps");
-    o.filter_strength = p.number("filter_strength");
-    o.filter_order = p.number("filter_order");
     if (o.min_step > o.max_step) p.fail("min_step", "min_step must not exceed max_step");
     // Rounding to rank_tolerance alone can produce errors up to rank_tolerance, so a smaller
     // retraction_tolerance would reject every step.
