@@ -77,41 +77,63 @@ arma::mat FunctionalTT::gradient(const arma::mat& X) const {
   check_points(*this, X);
   const std::size_t d = dimension();
   arma::mat result(d, X.n_cols);
+
+  // Partial contractions are stored one column per point (rank x points), so that the
+  // per-point reductions after each GEMM run over contiguous memory.
   for (arma::uword start = 0; start < X.n_cols; start += chunk_size) {
     const arma::uword end = std::min<arma::uword>(start + chunk_size, X.n_cols) - 1;
     const arma::uword m = end - start + 1;
 
-    std::vector<arma::mat> values(d), derivatives(d);
+    std::vector<arma::mat> values(d), derivatives(d);  // n x m each
     for (std::size_t k = 0; k < d; ++k) {
       const arma::rowvec x = X.row(k).cols(start, end);
-      values[k] = bases_[k]->evaluate(x, 0).t();
-      derivatives[k] = bases_[k]->evaluate(x, 1).t();
+      values[k] = bases_[k]->evaluate(x, 0);
+      derivatives[k] = bases_[k]->evaluate(x, 1);
     }
 
-    // Right partial contractions: right[k](j, a) contracts cores k..d-1 at point j.
+    // Right sweep: right[k](a, j) contracts cores k..d-1 at point j.
     std::vector<arma::mat> right(d + 1);
-    right[d].ones(m, 1);
+    right[d].ones(1, m);
     for (std::size_t k = d; k-- > 0;) {
       const arma::cube& core = coefficients_.core(k);
       const arma::uword r0 = core.n_rows, n = core.n_cols;
-      const arma::mat z = left_unfolding(core) * right[k + 1].t();  // (r0 n) x m, row a + r0 i
-      arma::mat acc(r0, m, arma::fill::zeros);
-      for (arma::uword i = 0; i < n; ++i) {
-        arma::mat block = z.rows(r0 * i, r0 * i + r0 - 1);
-        block.each_row() %= values[k].col(i).t();
-        acc += block;
+      const arma::mat z = left_unfolding(core) * right[k + 1];  // (r0 n) x m, row a + r0 i
+      right[k].zeros(r0, m);
+      for (arma::uword j = 0; j < m; ++j) {
+        double* out = right[k].colptr(j);
+        const double* zj = z.colptr(j);
+        const double* phi = values[k].colptr(j);
+        for (arma::uword i = 0; i < n; ++i)
+          for (arma::uword a = 0; a < r0; ++a) out[a] += phi[i] * zj[a + r0 * i];
       }
-      right[k] = acc.t();
     }
 
-    // Left sweep: the same GEMM feeds both the value contraction and the derivative in mode k.
-    arma::mat left(m, 1, arma::fill::ones);
+    // Left sweep: one GEMM per mode feeds both the value contraction and the mode-k derivative.
+    arma::mat left(1, m, arma::fill::ones);
     for (std::size_t k = 0; k < d; ++k) {
       const arma::cube& core = coefficients_.core(k);
-      const arma::mat z = left * right_unfolding(core);
-      const arma::mat dz = reduce_mode(z, derivatives[k], core.n_slices);
-      result.row(k).cols(start, end) = arma::sum(dz % right[k + 1], 1).t();
-      if (k + 1 < d) left = reduce_mode(z, values[k], core.n_slices);
+      const arma::uword n = core.n_cols, r1 = core.n_slices;
+      const arma::mat z = right_unfolding(core).t() * left;  // (n r1) x m, row i + n b
+      arma::mat next(r1, m);
+      for (arma::uword j = 0; j < m; ++j) {
+        const double* zj = z.colptr(j);
+        const double* phi = values[k].colptr(j);
+        const double* dphi = derivatives[k].colptr(j);
+        const double* rj = right[k + 1].colptr(j);
+        double* lj = next.colptr(j);
+        double partial = 0.0;
+        for (arma::uword b = 0; b < r1; ++b) {
+          double value = 0.0, slope = 0.0;
+          for (arma::uword i = 0; i < n; ++i) {
+            value += phi[i] * zj[i + n * b];
+            slope += dphi[i] * zj[i + n * b];
+          }
+          lj[b] = value;
+          partial += slope * rj[b];
+        }
+        result(k, start + j) = partial;
+      }
+      left = std::move(next);
     }
   }
   return result;

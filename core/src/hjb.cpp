@@ -81,11 +81,11 @@ double HjbOperator::projection_error(const TensorTrain& v, double* nonlinear_nor
   // dropped part's norm follows from the two norms (the bases are orthonormal).
   const TensorTrain projected = projected_product_impl(v, v, product_);
   const TensorTrain exact = projected_product_impl(v, v, product_full_);
-  const double kept = dot(projected, projected);
-  const double all = dot(exact, exact);
-  if (nonlinear_norm) *nonlinear_norm = std::sqrt(std::max(all, 0.0));
-  if (all <= 0.0) return 0.0;
-  return std::sqrt(std::max(all - kept, 0.0) / all);
+  const double projected_squared = dot(projected, projected);
+  const double full_squared = dot(exact, exact);
+  if (nonlinear_norm) *nonlinear_norm = std::sqrt(std::max(full_squared, 0.0));
+  if (full_squared <= 0.0) return 0.0;
+  return std::sqrt(std::max(full_squared - projected_squared, 0.0) / full_squared);
 }
 
 RightHandSide HjbOperator::evaluate(const TensorTrain& v, bool with_projection_error) const {

@@ -108,14 +108,14 @@ void apply_override(boost::json::object& document, const std::string& assignment
   }
 }
 
-PluginSpec read_plugin_spec(const boost::json::value* v, const std::string& pointer, const char* what) {
-  if (!v) throw ConfigurationError(pointer, std::string("missing ") + what + R"( section: expected {"plugin": NAME, "params": {...}})");
+PluginSpec read_plugin_spec(const boost::json::value* v, const std::string& pointer, const char* section) {
+  if (!v) throw ConfigurationError(pointer, std::string("missing ") + section + R"( section: expected {"plugin": NAME, "params": {...}})");
   if (!v->is_object())
     throw ConfigurationError(pointer, std::string("expected an object {\"plugin\": NAME, \"params\": {...}}, found ") + kind_of(*v));
   const auto& object = v->as_object();
   reject_unknown_keys(object, {"plugin", "params"}, pointer);
   const auto* plugin = object.if_contains("plugin");
-  if (!plugin) throw ConfigurationError(pointer + "/plugin", std::string("missing plugin name of the ") + what);
+  if (!plugin) throw ConfigurationError(pointer + "/plugin", std::string("missing plugin name of the ") + section);
   if (!plugin->is_string()) throw ConfigurationError(pointer + "/plugin", std::string("expected a string, found ") + kind_of(*plugin));
   PluginSpec spec;
   spec.name = std::string(plugin->as_string());

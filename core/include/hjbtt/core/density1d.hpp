@@ -13,9 +13,9 @@ namespace hjbtt {
 
 class TabulatedDensity1D {
 public:
-  // `log_density` need not be normalised. The interval must hold all but a negligible part of
-  // the mass. The CDF is integrated by Simpson's rule on `intervals` panels and interpolated
-  // linearly, so its error is about (upper - lower) / intervals times the density's maximum.
+  // `log_density` need not be normalised. The interval must contain all but a negligible part
+  // of the mass. The CDF is a cumulative trapezoid rule on `intervals` panels, interpolated
+  // linearly between grid points; the moments use Simpson's rule on the same grid.
   TabulatedDensity1D(const std::function<double(double)>& log_density, double lower, double upper,
                      arma::uword intervals = 40000);
 

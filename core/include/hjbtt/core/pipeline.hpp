@@ -1,6 +1,6 @@
 // Pipelines: the JSON document that describes a run. Parsing checks the document's own
-// structure (unknown keys are errors); instantiation validates every plugin's parameters
-// against its declaration and creates the objects, all before any numerical work starts.
+// structure, and unknown keys are errors. Instantiation then validates every plugin's
+// parameters against its declaration and creates the objects, before any numerical work.
 #pragma once
 
 #include "hjbtt/core/ftt.hpp"
