@@ -5,6 +5,8 @@
 #include "hjbtt/errors.hpp"
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <cmath>
 #include <sstream>
 
@@ -51,11 +53,24 @@ std::string describe_divergence(const std::string& cause, double t, const Functi
   return message.str();
 }
 
+// Re-expresses v on bases of `increment` higher degree (at most max_degree), zero-padding the
+// cores. Modes that share a basis object keep sharing one.
+FunctionalTT raise_degrees(const FunctionalTT& v, arma::uword increment, arma::uword max_degree) {
+  std::map<const Basis*, BasisPtr> raised;
+  BasisSet bases;
+  for (const auto& basis : v.bases()) {
+    auto& target = raised[basis.get()];
+    if (!target) target = basis->with_degree(std::min(basis->degree() + increment, std::max(basis->degree(), max_degree)));
+    bases.push_back(target);
+  }
+  return v.with_bases(bases);
+}
+
 }  // namespace
 
 void ExplicitEuler::integrate(FunctionalTT v, double t_begin, double t_end, IntegrationObserver& observer,
                               const RunContext& context) {
-  const HjbOperator hjb(v.bases());
+  auto hjb = std::make_unique<HjbOperator>(v.bases());
   const double scale = std::max(norm(v.coefficients()), stationary_norm(v.bases()));
   const double d = static_cast<double>(v.dimension());
 
@@ -72,13 +87,33 @@ void ExplicitEuler::integrate(FunctionalTT v, double t_begin, double t_end, Inte
       throw NumericalFailure(message.str());
     }
 
-    // Right-hand side and the stiffness bound at the current state.
-    const RightHandSide rhs = hjb.evaluate(v.coefficients(), true);
-    const double lambda = hjb.spectral_radius(v.coefficients(), direction, options_.power_iterations, options_.power_rank);
+    // Right-hand side at the current state.
+    double step = std::min({tau * options_.growth, options_.max_step, t_end - t});
+    RightHandSide rhs = hjb->evaluate(v.coefficients(), true);
+
+    // Projection criterion: the part of the squared gradient that the projection drops,
+    // tau |N - P N|, must stay below projection_tolerance |v|. Where it does not, raise the
+    // degree rather than shrink the step; at max_degree the step is taken as it is.
+    while (options_.projection_tolerance > 0.0 &&
+           step * rhs.projection_error * rhs.nonlinear_norm > options_.projection_tolerance * norm(v.coefficients())) {
+      const auto degrees = v.degrees();
+      const arma::uword lowest = *std::min_element(degrees.begin(), degrees.end());
+      if (lowest >= options_.max_degree) break;
+      const double trigger = rhs.projection_error;
+      v = raise_degrees(v, options_.degree_increment, options_.max_degree);
+      hjb = std::make_unique<HjbOperator>(v.bases());
+      direction = TensorTrain();
+      rhs = hjb->evaluate(v.coefficients(), true);
+      if (context.log)
+        context.log->info("explicit_euler: projection error " + format_number(trigger) + " at t = " +
+                          format_number(t) + ", raised the basis degree to " + std::to_string(v.degrees().front()));
+    }
+
+    // Stiffness bound from the power iteration on the linearisation.
+    const double lambda = hjb->spectral_radius(v.coefficients(), direction, options_.power_iterations, options_.power_rank);
     if (!std::isfinite(lambda) || !rhs.value.is_finite())
       throw NumericalFailure(describe_divergence("non-finite right-hand side", t, v));
 
-    double step = std::min({tau * options_.growth, options_.max_step, t_end - t});
     if (lambda > 0.0) step = std::min(step, options_.stability_factor / lambda);
     if (step < options_.min_step || t + step <= t) {
       std::ostringstream cause;

@@ -2,9 +2,11 @@
 // rounding (retraction). The step tau is the largest that satisfies
 //   - stiffness: tau <= stability_factor / lambda, lambda a power-iteration estimate of the
 //     spectral radius of the linearised right-hand side;
-//   - retraction: the relative rounding error of v + tau F stays below retraction_tolerance;
-//     a failing step is halved, then enlarged again by bisection between the halves.
-// The projection error of the squared gradient is recorded every step.
+//   - retraction: the relative rounding error of v + tau F stays below retraction_tolerance.
+//     A failing step is halved, then enlarged again by bisection between the halves.
+// The projection error of the squared gradient is recorded every step. With a projection
+// tolerance, the degree of every mode is raised (up to max_degree) when tau |N - P N| exceeds
+// projection_tolerance |v|; each change is logged and appears in the step history.
 //
 // Divergence (non-finite coefficients, or a norm that runs away from the scale of the initial
 // and the stationary solution) stops the run with NumericalFailure naming the remedies.
@@ -28,6 +30,9 @@ struct ExplicitEulerOptions {
   arma::uword power_rank = 4;
   double divergence_factor = 100.0;
   std::int64_t max_steps = 200000;
+  double projection_tolerance = 0.0;  // 0 turns degree adaptivity off
+  arma::uword max_degree = 12;
+  arma::uword degree_increment = 2;
 };
 
 class ExplicitEuler : public Integrator {

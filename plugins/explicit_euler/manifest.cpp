@@ -30,6 +30,13 @@ hjbtt::PluginManifest build_manifest() {
       number_parameter("divergence_factor", defaults.divergence_factor,
                        "The run stops when the solution norm exceeds this factor times its expected scale.", 2.0, 1e12),
       integer_parameter("max_steps", defaults.max_steps, "Largest number of accepted steps.", 1, 1e9),
+      number_parameter("projection_tolerance", defaults.projection_tolerance,
+                       "Degree adaptivity: raise the basis degree when tau |N - P N| exceeds this fraction of |v|; "
+                       "0 keeps the degree fixed.", 0.0, 1.0),
+      integer_parameter("max_degree", static_cast<std::int64_t>(defaults.max_degree),
+                        "Highest basis degree that degree adaptivity may reach.", 0, 64),
+      integer_parameter("degree_increment", static_cast<std::int64_t>(defaults.degree_increment),
+                        "Degree added to every mode at each raise.", 1, 16),
   };
   info.factory = [](const Parameters& p, PluginContext&) -> std::shared_ptr<PluginObject> {
     ExplicitEulerOptions o;
@@ -46,6 +53,9 @@ hjbtt::PluginManifest build_manifest() {
     o.power_rank = static_cast<arma::uword>(p.integer("power_rank"));
     o.divergence_factor = p.number("divergence_factor");
     o.max_steps = p.integer("max_steps");
+    o.projection_tolerance = p.number("projection_tolerance");
+    o.max_degree = static_cast<arma::uword>(p.integer("max_degree"));
+    o.degree_increment = static_cast<arma::uword>(p.integer("degree_increment"));
     if (o.min_step > o.max_step) p.fail("min_step", "min_step must not exceed max_step");
     // Rounding to rank_tolerance alone can produce errors up to rank_tolerance, so a smaller
     // retraction_tolerance would reject every step.

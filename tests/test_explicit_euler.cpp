@@ -1,0 +1,124 @@
+// The step controller of the explicit Euler integrator, one criterion at a time: the stiffness
+// bound, retraction control with rejected steps, and degree adaptivity from the projection error.
+#include <doctest/doctest.h>
+
+#include "explicit_euler.hpp"
+#include "legendre.hpp"
+
+#include "hjbtt/core/hjb.hpp"
+
+#include <cmath>
+
+namespace {
+
+using namespace hjbtt;
+
+class Recorder : public IntegrationObserver {
+public:
+  std::vector<StepRecord> steps;
+  FunctionalTT last;
+  void accepted(const FunctionalTT& v, const StepRecord& record) override {
+    steps.push_back(record);
+    last = v;
+  }
+};
+
+// Phi = sum_k x_k^2 / (2 s^2): an isotropic Gaussian with standard deviation s.
+FunctionalTT isotropic_gaussian(arma::uword d, double s, arma::uword degree) {
+  SeparablePolynomial terms;
+  for (arma::uword k = 0; k < d; ++k) terms.push_back({1.0 / (2.0 * s * s), {{k, arma::vec{0.0, 0.0, 1.0}}}});
+  const BasisSet bases(d, std::make_shared<LegendreBasis>(degree, -5.0, 5.0));
+  return ftt_from_polynomial(terms, bases, 1e-14);
+}
+
+// Phi = (x^2 - 2)^2 in one dimension, degree 4.
+FunctionalTT double_well(arma::uword degree) {
+  const SeparablePolynomial terms{{1.0, {{0, arma::vec{4.0, 0.0, -4.0, 0.0, 1.0}}}}};
+  return ftt_from_polynomial(terms, BasisSet{std::make_shared<LegendreBasis>(degree, -5.0, 5.0)}, 1e-14);
+}
+
+}  // namespace
+
+TEST_CASE("spectral radius estimate matches the Gaussian linearisation") {
+  // At v = |x|^2 / (2 s^2) the linearisation is J w = laplacian(w) + (1 - 2 / s^2) x . grad(w).
+  // On polynomials of degree <= 2 per mode its eigenvalues are (1 - 2 / s^2) sum_k i_k with
+  // i_k <= 2, so the spectral radius is 2 d |1 - 2 / s^2|.
+  const arma::uword d = 3;
+  const double s = 0.6;
+  const FunctionalTT v = isotropic_gaussian(d, s, 2);
+  const HjbOperator hjb(v.bases());
+  TensorTrain direction;
+  const double estimate = hjb.spectral_radius(v.coefficients(), direction, 200, 4);
+  const double exact = 2.0 * d * std::abs(1.0 - 2.0 / (s * s));
+  CHECK(estimate == doctest::Approx(exact).epsilon(0.02));
+}
+
+TEST_CASE("accepted steps respect the stiffness bound") {
+  const FunctionalTT v0 = isotropic_gaussian(4, 0.6, 2);
+  ExplicitEulerOptions options;
+  options.stability_factor = 0.5;
+  options.max_step = 0.1;
+  ExplicitEuler integrator(options);
+  Recorder recorder;
+  integrator.integrate(v0, 0.0, 1.0, recorder, RunContext{});
+  REQUIRE(recorder.steps.size() > 5);
+  bool stiffness_limited = false;
+  for (const auto& step : recorder.steps) {
+    CHECK(step.step <= options.stability_factor / step.stiffness * (1.0 + 1e-12));
+    stiffness_limited = stiffness_limited || step.step < 0.999 * options.max_step;
+  }
+  // Early on lambda is about 2 d |1 - 2 / s^2| = 36, so the bound, not max_step, limits tau.
+  CHECK(stiffness_limited);
+  CHECK(recorder.steps.back().t == doctest::Approx(1.0));
+}
+
+TEST_CASE("retraction control rejects steps the rank cap cannot hold") {
+  // A nearest-neighbour coupling needs rank 3. Starting from its rank-2 truncation, each update
+  // adds rank-3 content of size proportional to tau, so a tight retraction tolerance must halve
+  // some steps and keep every accepted rounding error below it.
+  const arma::uword d = 6;
+  SeparablePolynomial terms;
+  for (arma::uword k = 0; k < d; ++k) terms.push_back({1.5, {{k, arma::vec{0.0, 0.0, 1.0}}}});
+  for (arma::uword k = 0; k + 1 < d; ++k) terms.push_back({-1.0, {{k, arma::vec{0.0, 1.0}}, {k + 1, arma::vec{0.0, 1.0}}}});
+  const BasisSet bases(d, std::make_shared<LegendreBasis>(2, -5.0, 5.0));
+  FunctionalTT v0 = ftt_from_polynomial(terms, bases, 1e-14);
+  v0.coefficients().round(0.0, 2);  // start inside the rank cap, so only the update needs rank 3
+
+  ExplicitEulerOptions options;
+  options.rank_tolerance = 1e-12;
+  options.max_rank = 2;
+  options.retraction_tolerance = 2e-3;
+  options.max_step = 0.1;
+  ExplicitEuler integrator(options);
+  Recorder recorder;
+  integrator.integrate(v0, 0.0, 0.5, recorder, RunContext{});
+
+  int rejected = 0;
+  for (const auto& step : recorder.steps) {
+    CHECK(step.retraction_error <= options.retraction_tolerance);
+    rejected += step.rejected;
+  }
+  CHECK(rejected > 0);
+  CHECK(recorder.last.coefficients().max_rank() <= 2);
+}
+
+TEST_CASE("projection error raises the degree") {
+  // |Phi'|^2 of the double well has degree 6, so a degree-4 basis drops part of it at t = 0.
+  ExplicitEulerOptions options;
+  options.projection_tolerance = 1e-3;
+  options.max_degree = 10;
+  options.degree_increment = 2;
+  Recorder adaptive;
+  ExplicitEuler(options).integrate(double_well(4), 0.0, 0.5, adaptive, RunContext{});
+  REQUIRE_FALSE(adaptive.steps.empty());
+  CHECK(adaptive.steps.back().degrees.front() > 4);
+  CHECK(adaptive.steps.back().degrees.front() <= 10);
+  for (std::size_t i = 1; i < adaptive.steps.size(); ++i)
+    CHECK(adaptive.steps[i].degrees.front() >= adaptive.steps[i - 1].degrees.front());
+
+  options.projection_tolerance = 0.0;
+  Recorder fixed;
+  ExplicitEuler(options).integrate(double_well(4), 0.0, 0.5, fixed, RunContext{});
+  CHECK(fixed.steps.back().degrees.front() == 4);
+  CHECK(fixed.steps.front().projection_error > 0.0);
+}
