@@ -21,8 +21,8 @@ struct ReverseSdeOptions {
   bool polynomial_extrapolation = false;
 };
 
-// The score at each column of X: grad v(t, X) inside the box; outside it either the polynomial
-// continuation or grad v(t, P X) + (X - P X) with P the projection onto the box.
+// Computes the score at each column of X. Inside the box it is grad v(t, X). Outside it is either
+// the polynomial continuation or grad v(t, P X) + (X - P X), with P the projection onto the box.
 arma::mat reverse_score(const Solution& solution, double t, const arma::mat& X, bool polynomial_extrapolation);
 
 // The time grid from T down to 0 (K + 1 points).

@@ -33,8 +33,8 @@ public:
 class Potential;
 class Basis;
 
-// What a factory may ask of the host: nested plugins (the `blocks` potential builds its
-// blocks this way), each validated against its own declaration.
+// Host services for factories: the creation of nested plugins, each validated against its own
+// declaration. The `blocks` potential builds its blocks this way.
 class PluginContext {
 public:
   virtual ~PluginContext() = default;

@@ -1,4 +1,4 @@
-// What every phase of a run gets from the host: the seed all random streams derive from,
+// The run context every phase gets from the host: the seed all random streams derive from,
 // and a log for the few lines a user needs to follow a long run.
 #pragma once
 
