@@ -123,6 +123,16 @@ std::string format_number(double x) {
   return out.str();
 }
 
+std::string format_value(const boost::json::value& value) {
+  if (value.is_number()) return format_number(value.to_number<double>());
+  if (value.is_array()) {
+    std::string out = "[";
+    for (const auto& item : value.as_array()) out += (out.size() > 1 ? ", " : "") + format_value(item);
+    return out + "]";
+  }
+  return boost::json::serialize(value);
+}
+
 std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates) {
   std::string best;
   std::size_t best_distance = std::max<std::size_t>(3, name.size() / 3) + 1;
@@ -152,7 +162,7 @@ Parameters validate_parameters(const std::vector<ParameterSpec>& specs, const bo
       if (std::find(names.begin(), names.end(), k) == names.end()) {
         std::string message = "unknown parameter '" + k + "' for plugin '" + plugin_name + "'";
         const std::string near = nearest_name(k, names);
-        if (!near.empty()) message += "; did you mean '" + near + "'?";
+        message += near.empty() ? "." : "; did you mean '" + near + "'?";
         message += names.empty() ? " (it takes no parameters)" : " Valid parameters: " + join_names(names) + ".";
         throw ConfigurationError(pointer + "/" + k, message);
       }
@@ -172,14 +182,14 @@ Parameters validate_parameters(const std::vector<ParameterSpec>& specs, const bo
     }
     if (!matches(*v, spec.type))
       throw ConfigurationError(where, std::string("expected ") + to_string(spec.type) + ", found " + json_kind(*v) +
-                                          " (" + boost::json::serialize(*v) + ")");
+                                          " (" + format_value(*v) + ")");
     if (v->is_number()) {
       const double x = v->to_number<double>();
       if ((spec.minimum && x < *spec.minimum) || (spec.maximum && x > *spec.maximum)) {
         std::ostringstream range;
         range << "[" << (spec.minimum ? format_number(*spec.minimum) : "-inf") << ", "
               << (spec.maximum ? format_number(*spec.maximum) : "inf") << "]";
-        throw ConfigurationError(where, "value " + boost::json::serialize(*v) + " is out of range " + range.str() + " (" +
+        throw ConfigurationError(where, "value " + format_value(*v) + " is out of range " + range.str() + " (" +
                                             spec.description + ")");
       }
     }

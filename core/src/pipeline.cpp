@@ -36,7 +36,7 @@ void reject_unknown_keys(const boost::json::object& object, const std::vector<st
     if (std::find(valid.begin(), valid.end(), k) != valid.end()) continue;
     std::string message = "unknown key '" + k + "'";
     const std::string near = nearest_name(k, valid);
-    if (!near.empty()) message += "; did you mean '" + near + "'?";
+    message += near.empty() ? "." : "; did you mean '" + near + "'?";
     message += " Valid keys here: " + join(valid) + ".";
     throw ConfigurationError(pointer + "/" + k, message);
   }
@@ -85,12 +85,9 @@ void apply_override(boost::json::object& document, const std::string& assignment
       // Array elements are addressed by index; only objects inside them can be descended into.
       const std::size_t next = pointer.find('/', slash + 1);
       const std::string index_text = pointer.substr(slash + 1, next == std::string::npos ? std::string::npos : next - slash - 1);
-      std::size_t index = 0;
-      try {
-        index = std::stoul(index_text);
-      } catch (const std::exception&) {
+      if (index_text.empty() || index_text.find_first_not_of("0123456789") != std::string::npos || index_text.size() > 9)
         throw ConfigurationError(pointer, "invalid --set: '" + index_text + "' is not an array index");
-      }
+      const std::size_t index = std::stoul(index_text);
       auto& array = node->as_array();
       if (index >= array.size()) throw ConfigurationError(pointer, "invalid --set: index " + index_text + " is past the end of the array");
       if (next == std::string::npos) {
@@ -158,14 +155,14 @@ Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& ba
   const auto* version = doc.if_contains("hjbtt");
   if (!version)
     throw ConfigurationError("/hjbtt", "missing format version: add \"hjbtt\": " + std::to_string(pipeline_format_version));
-  if (!version->is_int64() || version->as_int64() != pipeline_format_version)
-    throw ConfigurationError("/hjbtt", "unsupported pipeline format " + boost::json::serialize(*version) + "; this host reads format " +
+  if (!version->is_number() || version->to_number<double>() != pipeline_format_version)
+    throw ConfigurationError("/hjbtt", "unsupported pipeline format " + format_value(*version) + "; this host reads format " +
                                            std::to_string(pipeline_format_version));
 
   if (const auto* seed = doc.if_contains("seed")) {
     if (seed->is_int64() && seed->as_int64() >= 0) pipeline.seed = static_cast<std::uint64_t>(seed->as_int64());
     else if (seed->is_uint64()) pipeline.seed = seed->as_uint64();
-    else throw ConfigurationError("/seed", "expected a non-negative integer, found " + boost::json::serialize(*seed));
+    else throw ConfigurationError("/seed", "expected a non-negative integer, found " + format_value(*seed));
   }
 
   if (const auto* paths = doc.if_contains("plugin_paths")) {
@@ -173,8 +170,13 @@ Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& ba
     std::size_t i = 0;
     for (const auto& p : paths->as_array()) {
       if (!p.is_string()) throw ConfigurationError("/plugin_paths/" + std::to_string(i), std::string("expected a string, found ") + kind_of(p));
-      const std::filesystem::path path(std::string(p.as_string()));
-      pipeline.plugin_paths.push_back(path.is_absolute() ? path : base / path);
+      const std::filesystem::path given(std::string(p.as_string()));
+      const std::filesystem::path path = given.is_absolute() ? given : base / given;
+      std::error_code error;
+      if (!std::filesystem::is_directory(path, error))
+        throw ConfigurationError("/plugin_paths/" + std::to_string(i), "plugin folder " + path.string() +
+                                                                         " does not exist or is not a folder; fix the path (relative paths start at the pipeline's folder)");
+      pipeline.plugin_paths.push_back(path);
       ++i;
     }
   }
@@ -203,6 +205,9 @@ Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& ba
 }
 
 Pipeline load_pipeline(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
+  std::error_code error;
+  if (std::filesystem::is_directory(file, error))
+    throw ConfigurationError("", file.string() + " is a folder, not a pipeline file");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigurationError("", "cannot read pipeline file " + file.string() + ": it does not exist or is not readable");
   std::ostringstream text;
@@ -214,28 +219,29 @@ Pipeline load_pipeline(const std::filesystem::path& file, const std::vector<std:
 
 namespace {
 
+template <class T>
+std::shared_ptr<T> create_as(const PluginRegistry& registry, PluginKind kind, const PluginSpec& spec, PluginContext& context) {
+  auto object = std::dynamic_pointer_cast<T>(create_plugin(registry, kind, spec, context));
+  if (!object)
+    throw ConfigurationError(spec.pointer, "plugin '" + spec.name + "' (" + registry.find(kind, spec.name, spec.pointer).library.string() +
+                                               ") declares kind " + to_string(kind) +
+                                               " but its factory returned an object of another kind; fix the plugin's manifest");
+  return object;
+}
+
 class RegistryContext : public PluginContext {
 public:
   explicit RegistryContext(const PluginRegistry& registry) : registry_(registry) {}
 
+  // Checked like the top-level plugins, so that a composite never receives a null block.
   std::shared_ptr<Potential> create_potential(const boost::json::value& spec, const std::string& pointer) override {
     const PluginSpec parsed = read_plugin_spec(&spec, pointer, "potential");
-    auto object = create_plugin(registry_, PluginKind::potential, parsed, *this);
-    return std::dynamic_pointer_cast<Potential>(object);
+    return create_as<Potential>(registry_, PluginKind::potential, parsed, *this);
   }
 
 private:
   const PluginRegistry& registry_;
 };
-
-template <class T>
-std::shared_ptr<T> create_as(const PluginRegistry& registry, PluginKind kind, const PluginSpec& spec, PluginContext& context) {
-  auto object = std::dynamic_pointer_cast<T>(create_plugin(registry, kind, spec, context));
-  if (!object)
-    throw ConfigurationError(spec.pointer, "plugin '" + spec.name + "' declares kind " + to_string(kind) +
-                                               " but its factory returned an object of another kind; fix the plugin's manifest");
-  return object;
-}
 
 }  // namespace
 

@@ -6,6 +6,8 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -26,6 +28,18 @@ bool looks_like_elf(const std::filesystem::path& file) {
   char magic[4] = {};
   in.read(magic, 4);
   return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+}
+
+// Boost.DLL turns every dlopen failure into the same error code. dlerror() names the cause, such
+// as a missing symbol or a truncated file, so the file is opened once more to read it.
+std::string loader_message(const std::filesystem::path& file, const boost::system::error_code& error) {
+  void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle) {
+    dlclose(handle);
+    return error.message();
+  }
+  const char* cause = dlerror();
+  return cause ? cause : error.message();
 }
 
 std::string join(const std::vector<std::string>& names) {
@@ -61,12 +75,14 @@ void PluginRegistry::load_library(const std::filesystem::path& file) {
   if (!looks_like_elf(file))
     throw PluginLoadError("plugin library " + file.string() + " is not a shared library (no ELF header); remove it from the plugin directory");
 
+  // Every symbol is bound at load time (rtld_now): with lazy binding a library built against
+  // another core would load, and the process would die at the first call of a missing function.
   boost::dll::shared_library library;
   boost::system::error_code load_error;
-  library.load(boost::dll::fs::path(file.string()), boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local,
+  library.load(boost::dll::fs::path(file.string()), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
                load_error);
   if (load_error)
-    throw PluginLoadError("plugin library " + file.string() + " could not be loaded: " + load_error.message() +
+    throw PluginLoadError("plugin library " + file.string() + " could not be loaded: " + loader_message(file, load_error) +
                           "; rebuild it against this version of hjbtt");
 
   if (!library.has("hjbtt_abi_tag") || !library.has("hjbtt_plugin_manifest"))
@@ -106,13 +122,17 @@ const RegisteredPlugin& PluginRegistry::find(PluginKind kind, const std::string&
   const std::vector<std::string> valid = names(kind);
   std::string message = std::string("unknown ") + to_string(kind) + " plugin '" + name + "'";
   const std::string near = nearest_name(name, valid);
-  if (!near.empty()) message += "; did you mean '" + near + "'?";
+  message += near.empty() ? "." : "; did you mean '" + near + "'?";
   message += " Valid " + std::string(to_string(kind)) + " plugins: " + join(valid) + ".";
-  if (valid.empty()) {
-    message += " No plugin library was found; searched:";
-    for (const auto& d : searched_) message += " " + d.string();
-    message += ". Set plugin_paths in the pipeline or HJBTT_PLUGIN_PATH.";
+  // A plugin is most often unknown because its folder is not searched, so the folders are
+  // listed even when plugins of this kind were found elsewhere.
+  if (valid.empty()) message += " No plugin library was found.";
+  std::vector<std::string> folders;
+  for (const auto& directory : searched_) {
+    std::error_code error;
+    folders.push_back(directory.string() + (std::filesystem::is_directory(directory, error) ? "" : " (does not exist)"));
   }
+  message += " Folders searched: " + join(folders) + ". Add the folder of the plugin's library to plugin_paths in the pipeline or to HJBTT_PLUGIN_PATH.";
   throw ConfigurationError(pointer, message);
 }
 

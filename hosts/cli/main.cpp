@@ -36,7 +36,8 @@ Options:
                         or --set /sampler/params/samples=1000 (VALUE is JSON, else a string)
 
 Plugins are searched in the pipeline's plugin_paths, in $HJBTT_PLUGIN_PATH (colon-separated),
-and next to the program. Exit status: 0 success, 2 usage or pipeline error, 1 run failure.
+and next to the program. Exit status: 0 success, 2 usage or pipeline error, 1 run failure,
+130 or 143 when SIGINT or SIGTERM stopped the run.
 )";
 
 int usage_error(const std::string& message) {

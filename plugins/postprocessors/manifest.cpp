@@ -60,6 +60,8 @@ hjbtt::PluginInfo statistics_info() {
   info.factory = [](const hjbtt::Parameters& params, hjbtt::PluginContext&) -> std::shared_ptr<hjbtt::PluginObject> {
     hjbtt::StatisticsPostprocessor::Settings settings;
     settings.label = params.string("label");
+    // The host stores the plugin name under "plugin" in the same report object.
+    if (settings.label == "plugin") params.fail("label", "\"plugin\" is reserved for the plugin name; choose another label");
     settings.exact_floor = params.boolean("exact_floor");
     return std::make_shared<hjbtt::StatisticsPostprocessor>(std::move(settings));
   };

@@ -10,6 +10,10 @@
 
 namespace hjbtt {
 
+namespace {
+constexpr double max_sampler_step = 0.25;
+}  // namespace
+
 arma::vec reverse_time_grid(double final_time, arma::uword steps, double power) {
   arma::vec t(steps + 1);
   for (arma::uword m = 0; m <= steps; ++m)
@@ -33,6 +37,21 @@ arma::mat ReverseSde::sample(const Solution& solution, const RunContext& context
   const arma::uword n = options_.samples;
   const arma::vec grid = reverse_time_grid(solution.final_time(), options_.steps, options_.grid_power);
   const arma::uword blocks = (n + sample_block_size - 1) / sample_block_size;
+
+  // Euler-Maruyama on the drift y - 2 grad v, which is close to -y late in the reverse process,
+  // loses accuracy long before it loses stability at h = 2; refuse steps that are clearly too long.
+  const double largest_step = grid(0) - grid(1);
+  if (largest_step > max_sampler_step) {
+    arma::uword needed = options_.steps;
+    while (reverse_time_grid(solution.final_time(), needed, options_.grid_power)(0) -
+               reverse_time_grid(solution.final_time(), needed, options_.grid_power)(1) > max_sampler_step)
+      needed *= 2;
+    throw ConfigurationError("/sampler/params/steps", "the largest Euler-Maruyama step is " + format_number(largest_step) +
+                                                          " for T = " + format_number(solution.final_time()) + " and " +
+                                                          std::to_string(options_.steps) + " steps; use at least " +
+                                                          std::to_string(needed) + " steps so that no step exceeds " +
+                                                          format_number(max_sampler_step));
+  }
 
   arma::mat samples(d, n);
   std::atomic<arma::uword> outside{0}, done{0};
@@ -88,6 +107,9 @@ arma::mat ReverseSde::sample(const Solution& solution, const RunContext& context
   // Point-steps outside the box, where the score is extrapolated and not controlled.
   report["outside_box_point_steps"] = static_cast<std::uint64_t>(outside.load());
   report["outside_box_fraction"] = static_cast<double>(outside.load()) / (static_cast<double>(n) * options_.steps);
+  if (context.log && report["outside_box_fraction"].as_double() > 0.01)
+    context.log->info("reverse_sde: " + format_number(100.0 * report["outside_box_fraction"].as_double()) +
+                      " % of the point-steps were outside the box, where the score is not controlled; enlarge the basis domain");
   return samples;
 }
 
