@@ -562,7 +562,9 @@ int validate_command(const RunOptions& options) {
     const PluginRegistry registry = load_registry(pipeline);
     const RunObjects run = instantiate(pipeline, registry);
     check_polynomial_form(*run.potential, run.bases, describe_potential(pipeline, registry));
-    if (const auto polynomial = run.potential->polynomial()) initial_condition(*run.potential, run.bases, 1e-2);
+    // Builds the initial condition as run does: it rejects potentials without a polynomial form
+    // and bases of too low a degree.
+    initial_condition(*run.potential, run.bases, 1e-2);
     std::cout << options.pipeline.string() << ": valid (potential '" << pipeline.potential.name << "' in d = "
               << run.potential->dimension() << ", " << run.postprocessors.size() << " postprocessors)\n";
     return 0;
