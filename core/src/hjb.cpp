@@ -77,9 +77,12 @@ TensorTrain HjbOperator::projected_gradient_product(const TensorTrain& u, const 
 }
 
 double HjbOperator::projection_error(const TensorTrain& v, double* nonlinear_norm) const {
+  return projection_error_of(v, projected_product_impl(v, v, product_), nonlinear_norm);
+}
+
+double HjbOperator::projection_error_of(const TensorTrain& v, const TensorTrain& projected, double* nonlinear_norm) const {
   // The projected product is the unprojected one with the modes above p_k dropped, so the
   // dropped part's norm follows from the two norms (the bases are orthonormal).
-  const TensorTrain projected = projected_product_impl(v, v, product_);
   const TensorTrain exact = projected_product_impl(v, v, product_full_);
   const double projected_squared = dot(projected, projected);
   const double full_squared = dot(exact, exact);
@@ -93,7 +96,7 @@ RightHandSide HjbOperator::evaluate(const TensorTrain& v, bool with_projection_e
   const TensorTrain nonlinear = projected_gradient_product(v, v);
   rhs.value = axpy(-1.0, nonlinear, linear_part(v));
   if (with_projection_error) {
-    rhs.projection_error = projection_error(v, &rhs.nonlinear_norm);
+    rhs.projection_error = projection_error_of(v, nonlinear, &rhs.nonlinear_norm);
   } else {
     rhs.nonlinear_norm = std::sqrt(std::max(dot(nonlinear, nonlinear), 0.0));
   }

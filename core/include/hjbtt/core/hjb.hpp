@@ -46,6 +46,9 @@ public:
   double spectral_radius(const TensorTrain& v, TensorTrain& direction, int iterations, arma::uword rank) const;
 
 private:
+  // The projection error when the projected squared gradient P_p N(v) is already at hand.
+  double projection_error_of(const TensorTrain& v, const TensorTrain& projected, double* nonlinear_norm) const;
+
   TensorTrain projected_product_impl(const TensorTrain& u, const TensorTrain& w,
                                      const std::vector<arma::cube>& products) const;
 
