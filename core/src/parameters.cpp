@@ -76,6 +76,8 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+}  // namespace
+
 const char* json_kind(const boost::json::value& v) {
   switch (v.kind()) {
     case boost::json::kind::null: return "null";
@@ -89,6 +91,8 @@ const char* json_kind(const boost::json::value& v) {
   }
   return "?";
 }
+
+namespace {
 
 bool is_integral(const boost::json::value& v) {
   if (v.is_int64() || v.is_uint64()) return true;

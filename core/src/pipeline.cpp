@@ -10,19 +10,7 @@ namespace hjbtt {
 
 namespace {
 
-const char* kind_of(const boost::json::value& v) {
-  switch (v.kind()) {
-    case boost::json::kind::null: return "null";
-    case boost::json::kind::bool_: return "a boolean";
-    case boost::json::kind::int64:
-    case boost::json::kind::uint64: return "an integer";
-    case boost::json::kind::double_: return "a number";
-    case boost::json::kind::string: return "a string";
-    case boost::json::kind::array: return "an array";
-    case boost::json::kind::object: return "an object";
-  }
-  return "?";
-}
+const char* kind_of(const boost::json::value& v) { return json_kind(v); }
 
 std::string join(const std::vector<std::string>& names) {
   std::string out;

@@ -75,6 +75,9 @@ Parameters validate_parameters(const std::vector<ParameterSpec>& specs, const bo
 // A number in the shortest form that reads back exactly enough for messages (1e-06, 0.5, 64).
 std::string format_number(double x);
 
+// The kind of a JSON value for messages: "a number", "an array", "null", ...
+const char* json_kind(const boost::json::value& value);
+
 // A JSON value for messages: numbers as format_number prints them, anything else as JSON.
 std::string format_value(const boost::json::value& value);
 
