@@ -1,6 +1,6 @@
-// The ABI tag: every C++ type that crosses the plugin boundary (std::string, std::function,
-// arma::mat, boost::json::value) must have the same layout on both sides, so a plugin records
-// the versions it was compiled with and the host refuses a library whose tag differs.
+// The ABI tag. Every C++ type that crosses the plugin boundary (std::string, std::function,
+// arma::mat, boost::json::value) must have the same layout on both sides. So a plugin records
+// the versions it was compiled with, and the host rejects a library whose tag differs.
 #pragma once
 
 #include <armadillo>

@@ -1,5 +1,5 @@
 // Reproducible random streams. Every stream is keyed by the pipeline seed and a list of
-// integers (phase, block of samples, ...), so the numbers a block of samples sees do not
+// integers (phase, block of samples, ...), so the numbers drawn for a block of samples do not
 // depend on how blocks are scheduled over threads.
 #pragma once
 
