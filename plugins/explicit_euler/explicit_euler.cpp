@@ -155,6 +155,8 @@ void ExplicitEuler::integrate(FunctionalTT v, double t_begin, double t_end, Inte
 
     // Divergence: the spatially constant part of v grows like d t, everything else stays
     // within the scale of the initial and the stationary solution.
+    // NOTE: this compares the norm of the whole solution, so a blow-up confined to a few modes
+    // of a high-dimensional problem can stay below the threshold for a while.
     const double size = norm(accepted.state);
     const double t_next = (t_end - (t + step) < 1e-12 * t_end) ? t_end : t + step;
     if (!std::isfinite(size)) throw NumericalFailure(describe_divergence("non-finite coefficients", t_next, v));
