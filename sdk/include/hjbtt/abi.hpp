@@ -6,7 +6,10 @@
 #include <armadillo>
 #include <boost/version.hpp>
 
-#define HJBTT_SDK_VERSION 1
+// Raised whenever an interface or a type that crosses the plugin boundary changes. Version 2
+// changed RandomStream's generator, added Basis::evaluate_transposed and added the checkpoint
+// hooks of Integrator and IntegrationObserver.
+#define HJBTT_SDK_VERSION 2
 
 #define HJBTT_STRINGIFY_IMPL(x) #x
 #define HJBTT_STRINGIFY(x) HJBTT_STRINGIFY_IMPL(x)
