@@ -127,3 +127,29 @@ TEST_CASE("gaussian-20 ranks stay at most 3") {
   CHECK(recorder.max_rank <= 3);
   CHECK(relative_score_error(target, recorder.solution, 1.0, 2000) < 0.012);
 }
+
+TEST_CASE("blended state matches interpolated score") {
+  // The sampler evaluates one blended train per time instead of two stored ones. Rounding the
+  // blend at 1e-12 of its coefficient norm moves the gradient by about 1e-12 times the norm of
+  // the derivative matrices, a few units for degree 2 on [-6, 6]. So a bound of 1e-9 relative
+  // to the score leaves ample room, while a wrong weight would show at 1e-3.
+  const arma::uword d = 20;
+  const Ar1Gaussian target(d);
+  const BasisSet bases(d, std::make_shared<LegendreBasis>(2, -6.0, 6.0));
+  const FunctionalTT v0 = ftt_from_polynomial(target.potential(), bases, 1e-13);
+  const Recorder recorder = solve(v0, 1e-6, 0.02);
+  const Solution& solution = recorder.solution;
+  REQUIRE(solution.size() > 10);
+
+  RandomStream random(17, {0});
+  const arma::mat x = 1.5 * random.normal(d, 500);
+  for (const std::size_t i : {std::size_t{0}, std::size_t{3}, solution.size() / 2, solution.size() - 2}) {
+    const double t = 0.3 * solution.time(i) + 0.7 * solution.time(i + 1);
+    const arma::mat expected = 0.3 * solution.state(i).gradient(x) + 0.7 * solution.state(i + 1).gradient(x);
+    CHECK(arma::norm(solution.gradient(t, x) - expected, "fro") <= 1e-12 * arma::norm(expected, "fro"));
+    const FunctionalTT blended = solution.interpolate(t, 1e-12);
+    CHECK(arma::norm(blended.gradient(x) - expected, "fro") <= 1e-9 * arma::norm(expected, "fro"));
+  }
+  // Outside the stored range the blend is the nearest end state.
+  CHECK(arma::norm(solution.interpolate(10.0, 1e-12).gradient(x) - solution.state(solution.size() - 1).gradient(x), "fro") == 0.0);
+}

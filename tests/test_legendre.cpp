@@ -164,6 +164,23 @@ TEST_CASE("values match closed forms of P_0..P_4") {
   CHECK_THROWS_AS(basis.evaluate(arma::rowvec{0.0}, 3), std::invalid_argument);
 }
 
+TEST_CASE("transposed evaluation matches row-wise evaluation") {
+  // Both paths run the same recurrences in another order, so they agree to rounding, checked
+  // as 1e-12 relative to the largest entry.
+  for (const arma::uword p : {0u, 1u, 2u, 7u, 12u}) {
+    const LegendreBasis basis(p, -3.0, 5.0);
+    const arma::rowvec x = arma::linspace<arma::rowvec>(-4.0, 6.0, 41);
+    arma::mat values, derivatives;
+    basis.evaluate_transposed(x, values, derivatives);
+    const arma::mat expected_values = basis.evaluate(x, 0).t();
+    const arma::mat expected_derivatives = basis.evaluate(x, 1).t();
+    REQUIRE(values.n_rows == x.n_elem);
+    REQUIRE(values.n_cols == p + 1);
+    CHECK(arma::abs(values - expected_values).max() <= 1e-12 * arma::abs(expected_values).max());
+    CHECK(arma::abs(derivatives - expected_derivatives).max() <= 1e-12 * std::max(1.0, arma::abs(expected_derivatives).max()));
+  }
+}
+
 TEST_CASE("x d/dx is upper triangular with diagonal 0..p") {
   for (const Interval& interval : intervals) {
     CAPTURE(interval.lower);

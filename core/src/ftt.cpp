@@ -12,7 +12,7 @@ namespace {
 
 // Points are processed in chunks so that the per-mode partial contractions (N x n r) stay
 // in cache-friendly sizes and memory does not grow with the sample count.
-constexpr arma::uword chunk_size = 4096;
+constexpr arma::uword chunk_size = 256;
 
 arma::mat right_unfolding(const arma::cube& core) {
   return arma::mat(const_cast<double*>(core.memptr()), core.n_rows, core.n_cols * core.n_slices, false, true);
@@ -78,62 +78,62 @@ arma::mat FunctionalTT::gradient(const arma::mat& X) const {
   const std::size_t d = dimension();
   arma::mat result(d, X.n_cols);
 
-  // Partial contractions are stored one column per point (rank x points), so that the
-  // per-point reductions after each GEMM run over contiguous memory.
+  // Partial contractions are stored one row per point (points x rank). Each GEMM then has the
+  // chunk as its long side, and the reductions with the basis values are element-wise products
+  // of contiguous columns, which the compiler vectorises over the points.
+  std::vector<arma::mat> values(d), slopes(d), right(d + 1);
+  arma::mat z, left, next;
+  arma::vec slope, partial;
   for (arma::uword start = 0; start < X.n_cols; start += chunk_size) {
     const arma::uword end = std::min<arma::uword>(start + chunk_size, X.n_cols) - 1;
     const arma::uword m = end - start + 1;
 
-    std::vector<arma::mat> values(d), derivatives(d);  // n x m each
-    for (std::size_t k = 0; k < d; ++k) {
-      const arma::rowvec x = X.row(k).cols(start, end);
-      values[k] = bases_[k]->evaluate(x, 0);
-      derivatives[k] = bases_[k]->evaluate(x, 1);
-    }
+    for (std::size_t k = 0; k < d; ++k) bases_[k]->evaluate_transposed(X.row(k).cols(start, end), values[k], slopes[k]);
 
-    // Right sweep: right[k](a, j) contracts cores k..d-1 at point j.
-    std::vector<arma::mat> right(d + 1);
-    right[d].ones(1, m);
+    // Right sweep: right[k](j, a) contracts cores k..d-1 at point j.
+    right[d].ones(m, 1);
     for (std::size_t k = d; k-- > 0;) {
       const arma::cube& core = coefficients_.core(k);
       const arma::uword r0 = core.n_rows, n = core.n_cols;
-      const arma::mat z = left_unfolding(core) * right[k + 1];  // (r0 n) x m, row a + r0 i
-      right[k].zeros(r0, m);
-      for (arma::uword j = 0; j < m; ++j) {
-        double* out = right[k].colptr(j);
-        const double* zj = z.colptr(j);
-        const double* phi = values[k].colptr(j);
-        for (arma::uword i = 0; i < n; ++i)
-          for (arma::uword a = 0; a < r0; ++a) out[a] += phi[i] * zj[a + r0 * i];
+      z = right[k + 1] * left_unfolding(core).t();  // m x (r0 n), column a + r0 i
+      right[k].zeros(m, r0);
+      for (arma::uword i = 0; i < n; ++i) {
+        const double* phi = values[k].colptr(i);
+        for (arma::uword a = 0; a < r0; ++a) {
+          const double* zc = z.colptr(a + r0 * i);
+          double* out = right[k].colptr(a);
+          for (arma::uword j = 0; j < m; ++j) out[j] += phi[j] * zc[j];
+        }
       }
     }
 
     // Left sweep: one GEMM per mode feeds both the value contraction and the mode-k derivative.
-    arma::mat left(1, m, arma::fill::ones);
+    left.ones(m, 1);
     for (std::size_t k = 0; k < d; ++k) {
       const arma::cube& core = coefficients_.core(k);
       const arma::uword n = core.n_cols, r1 = core.n_slices;
-      const arma::mat z = right_unfolding(core).t() * left;  // (n r1) x m, row i + n b
-      arma::mat next(r1, m);
-      for (arma::uword j = 0; j < m; ++j) {
-        const double* zj = z.colptr(j);
-        const double* phi = values[k].colptr(j);
-        const double* dphi = derivatives[k].colptr(j);
-        const double* rj = right[k + 1].colptr(j);
-        double* lj = next.colptr(j);
-        double partial = 0.0;
-        for (arma::uword b = 0; b < r1; ++b) {
-          double value = 0.0, slope = 0.0;
-          for (arma::uword i = 0; i < n; ++i) {
-            value += phi[i] * zj[i + n * b];
-            slope += dphi[i] * zj[i + n * b];
+      z = left * right_unfolding(core);  // m x (n r1), column i + n b
+      next.zeros(m, r1);
+      partial.zeros(m);
+      for (arma::uword b = 0; b < r1; ++b) {
+        slope.zeros(m);
+        double* value = next.colptr(b);
+        double* s = slope.memptr();
+        for (arma::uword i = 0; i < n; ++i) {
+          const double* zc = z.colptr(i + n * b);
+          const double* phi = values[k].colptr(i);
+          const double* dphi = slopes[k].colptr(i);
+          for (arma::uword j = 0; j < m; ++j) {
+            value[j] += phi[j] * zc[j];
+            s[j] += dphi[j] * zc[j];
           }
-          lj[b] = value;
-          partial += slope * rj[b];
         }
-        result(k, start + j) = partial;
+        const double* rb = right[k + 1].colptr(b);
+        double* p = partial.memptr();
+        for (arma::uword j = 0; j < m; ++j) p[j] += s[j] * rb[j];
       }
-      left = std::move(next);
+      for (arma::uword j = 0; j < m; ++j) result(k, start + j) = partial[j];
+      std::swap(left, next);
     }
   }
   return result;

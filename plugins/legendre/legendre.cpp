@@ -145,6 +145,49 @@ arma::mat LegendreBasis::evaluate(const arma::rowvec& x, unsigned derivative) co
   return evaluate_up_to(degree_, x, derivative);
 }
 
+void LegendreBasis::evaluate_transposed(const arma::rowvec& x, arma::mat& values, arma::mat& derivatives) const {
+  const arma::uword n = degree_ + 1, m = x.n_elem;
+  values.set_size(m, n);
+  derivatives.set_size(m, n);
+  const double scale = 2.0 / (upper_ - lower_), shift = (lower_ + upper_) / (upper_ - lower_);
+
+  // The recurrences of evaluate_up_to, one column per degree, so every update is a contiguous
+  // loop over the points. Normalisation and the chain rule are applied at the end.
+  double* p0 = values.colptr(0);
+  double* d0 = derivatives.colptr(0);
+  for (arma::uword j = 0; j < m; ++j) {
+    p0[j] = 1.0;
+    d0[j] = 0.0;
+  }
+  if (n > 1) {
+    double* p1 = values.colptr(1);
+    double* d1 = derivatives.colptr(1);
+    for (arma::uword j = 0; j < m; ++j) {
+      p1[j] = scale * x[j] - shift;
+      d1[j] = 1.0;
+    }
+  }
+  for (arma::uword k = 1; k + 1 < n; ++k) {
+    const double kd = static_cast<double>(k);
+    const double a = (2.0 * kd + 1.0) / (kd + 1.0), b = kd / (kd + 1.0), c = 2.0 * kd + 1.0;
+    const double* s = values.colptr(1);
+    const double* pk = values.colptr(k);
+    const double* pkm = values.colptr(k - 1);
+    const double* dkm = derivatives.colptr(k - 1);
+    double* pnext = values.colptr(k + 1);
+    double* dnext = derivatives.colptr(k + 1);
+    for (arma::uword j = 0; j < m; ++j) {
+      pnext[j] = a * s[j] * pk[j] - b * pkm[j];
+      dnext[j] = dkm[j] + c * pk[j];
+    }
+  }
+  for (arma::uword k = 0; k < n; ++k) {
+    const double norm = std::sqrt(2.0 * k + 1.0);
+    values.col(k) *= norm;
+    derivatives.col(k) *= norm * scale;
+  }
+}
+
 arma::cube LegendreBasis::product_tensor(arma::uword output_size) const {
   const std::lock_guard<std::mutex> lock(product_mutex_);
   if (const auto cached = product_cache_.find(output_size); cached != product_cache_.end()) return cached->second;

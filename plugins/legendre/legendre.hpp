@@ -31,6 +31,7 @@ public:
   double upper() const override { return upper_; }
 
   arma::mat evaluate(const arma::rowvec& x, unsigned derivative = 0) const override;
+  void evaluate_transposed(const arma::rowvec& x, arma::mat& values, arma::mat& derivatives) const override;
 
   arma::mat derivative_matrix() const override { return derivative_; }
   arma::mat second_derivative_matrix() const override { return second_derivative_; }

@@ -5,6 +5,9 @@
 //
 // Samples are processed in blocks of sample_block_size columns, block b drawing all of its
 // noise from RandomStream(seed, {phase, b}), so the result does not depend on thread count.
+// Within a block, slices of a few hundred points run through all steps one after the other,
+// so that a slice's state, noise and score stay in cache. The score at each grid time comes
+// from one tensor train, blended from the two nearest stored states before sampling starts.
 #pragma once
 
 #include "hjbtt/sampler.hpp"
@@ -21,9 +24,10 @@ struct ReverseSdeOptions {
   bool polynomial_extrapolation = false;
 };
 
-// Computes the score at each column of X. Inside the box it is grad v(t, X). Outside it is either
-// the polynomial continuation or grad v(t, P X) + (X - P X), with P the projection onto the box.
-arma::mat reverse_score(const Solution& solution, double t, const arma::mat& X, bool polynomial_extrapolation);
+// Computes the score of v = v(t, .) at each column of X. Inside the box it is grad v(X). Outside
+// it is either the polynomial continuation or grad v(P X) + (X - P X), with P the projection onto
+// the box.
+arma::mat reverse_score(const FunctionalTT& v, const arma::mat& X, bool polynomial_extrapolation);
 
 // The time grid from T down to 0 (K + 1 points).
 arma::vec reverse_time_grid(double final_time, arma::uword steps, double power);

@@ -25,6 +25,14 @@ public:
   // a size() x x.n_elem matrix. Points outside the interval are extrapolated.
   virtual arma::mat evaluate(const arma::rowvec& x, unsigned derivative = 0) const = 0;
 
+  // Values and first derivatives at every point, one column per basis function
+  // (x.n_elem x size() each): the layout of the batched gradient kernel. Bases whose
+  // recurrence yields both at once override this; the default transposes evaluate().
+  virtual void evaluate_transposed(const arma::rowvec& x, arma::mat& values, arma::mat& derivatives) const {
+    values = evaluate(x, 0).t();
+    derivatives = evaluate(x, 1).t();
+  }
+
   // Coefficient matrices on this basis: if f = sum_i c_i phi_i, then f' = sum_l (D c)_l phi_l
   // and likewise for f'' and x f'. All three keep the degree, so they are size() x size().
   virtual arma::mat derivative_matrix() const = 0;

@@ -23,6 +23,11 @@ public:
   // grad v(t, x) at each column of X, linear in t between the two nearest stored states.
   arma::mat gradient(double t, const arma::mat& X) const;
 
+  // v(t) as one functional tensor train: the linear blend of the two nearest stored states,
+  // rounded to relative accuracy `tolerance`. A sampler that evaluates the score at the same
+  // time for many points blends once and then evaluates one train instead of two.
+  FunctionalTT interpolate(double t, double tolerance) const;
+
   // Number of columns of X outside the box of the bases, where v is extrapolated.
   arma::uword count_outside(const arma::mat& X) const;
 
