@@ -2,6 +2,7 @@
 # Builds the libFuzzer target fuzz_pipeline with clang, AddressSanitizer and
 # UndefinedBehaviorSanitizer into build-fuzz and runs it from the example pipelines.
 # Usage: scripts/fuzz.sh [RUNS]   (default 1000000 executions)
+#        scripts/fuzz.sh --seconds S   (run for S seconds instead; the test command runs 60)
 # Installs clang with apt-get (as root or through sudo) when it is missing. Exits non-zero when
 # the fuzzer finds a crash, a sanitizer report, a timeout or an unexpected exception. The input
 # that caused it is written to build-fuzz/findings/.
@@ -10,7 +11,12 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-fuzz"
-runs=${1:-1000000}
+limit=(-runs="${1:-1000000}")
+what="${1:-1000000} runs"
+if [ "${1:-}" = "--seconds" ]; then
+  limit=(-max_total_time="${2:?--seconds expects a number of seconds}")
+  what="${2} s"
+fi
 
 # -fsanitize=fuzzer needs clang and its runtime libraries (libclang-rt-14-dev on Debian 12).
 if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
@@ -44,7 +50,7 @@ export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 start=$(date +%s)
 status=0
-"$build/bin/fuzz_pipeline" "$corpus" "$seeds" -runs="$runs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+"$build/bin/fuzz_pipeline" "$corpus" "$seeds" "${limit[@]}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 -artifact_prefix="$findings/" || status=$?
-echo "fuzz: $runs runs finished in $(($(date +%s) - start)) s with status $status; corpus in $corpus" >&2
+echo "fuzz: $what of fuzzing finished in $(($(date +%s) - start)) s with status $status; corpus in $corpus" >&2
 exit $status
