@@ -185,11 +185,151 @@ void run_rhs_case(const RunOptions& options, double dgemm_gflops, const Referenc
   }
 }
 
+// Exact and randomized assembly of one Euler step with projection error, as the integrator
+// takes it: y = v + tau F(v) rounded at the integrator's default tolerance with the rank capped
+// at r. The randomized rows use a sketch of rank r + 10 (the integrator's choice for cap r).
+// Rows (label rhs/assembly/NAME/dD/rR):
+//   exact-step        HjbOperator::evaluate(v, true), axpy and round;
+//   randomized-step   sketch_euler_step (exact norms and the sketch) and one retract;
+//   randomized-norms  the two factored norm sweeps alone (|P N| and |N|), with GFLOP/s;
+//   randomized-retract  one retract of an already built sketch, as each trial step costs;
+//   compressed-F-TOL  evaluate_compressed(v, true) at relative tolerance TOL of |F|.
+// The differences between the two paths are computed outside the timings. The exact and
+// compressed-F rows at r = 32 take minutes and several GB (F has rank 2112), so they run only
+// when --filter names them (e.g. --filter rhs/assembly/exact-step/d10/r32).
+void run_assembly_case(const RunOptions& options, double dgemm_gflops, std::size_t d, arma::uword r) {
+  const auto label_of = [&](const std::string& name) { return case_label("assembly/" + name, d, r); };
+  const auto requested = [&](const std::string& label) {
+    const bool heavy = r >= 32 && (label.find("exact") != std::string::npos || label.find("compressed") != std::string::npos);
+    if (heavy) return !options.filter.empty() && selected(options, label);
+    return selected(options, label);
+  };
+  const std::vector<std::string> names = {"exact-step", "randomized-step", "randomized-norms", "randomized-retract",
+                                          "compressed-F-1e-2", "compressed-F-1e-4"};
+  bool any = false;
+  for (const auto& name : names) any = any || requested(label_of(name));
+  if (!any) return;
+
+  const BasisSet bases = legendre_bases(d, degree, lower, upper);
+  const HjbOperator hjb(bases);
+  const TensorTrain v = hjb_test_state(bases, r, state_seed);
+  const std::vector<arma::uword> modes(d, degree + 1), full_modes(d, 2 * degree + 1);
+  const arma::uword sketch_rank = r + 10;
+
+  // The exact step; its F and result are kept for the comparisons below.
+  std::optional<RightHandSide> exact;
+  TensorTrain exact_state;
+  double exact_error = 0.0, exact_seconds = 0.0;
+  if (requested(label_of("exact-step"))) {
+    std::vector<arma::uword> unrounded_ranks;
+    const Timing timing = time_median(options, [&] {
+      exact = hjb.evaluate(v, true);
+      exact_state = axpy(euler_step, exact->value, v);
+      unrounded_ranks = exact_state.ranks();
+      exact_error = exact_state.round(rank_tolerance, r);
+    });
+    // Nominal flops of the dense steps: the inner products of the projected (n) and the full
+    // (2 n - 1) square, both of ranks 2 r_k^2, and the rounding of y.
+    std::vector<arma::uword> square_ranks = v.ranks();
+    for (std::size_t k = 1; k < d; ++k) square_ranks[k] = 2 * square_ranks[k] * square_ranks[k];
+    const double flops = dot_flops(square_ranks, square_ranks, modes) + dot_flops(square_ranks, square_ranks, full_modes) +
+                         round_flops(unrounded_ranks, modes, exact_state.ranks());
+    boost::json::object line = case_line("rhs", label_of("exact-step"), d, r, dgemm_gflops);
+    line["input_max_rank"] = v.max_rank();
+    line["rhs_max_rank"] = exact->value.max_rank();
+    line["output_max_rank"] = exact_state.max_rank();
+    line["retraction_error"] = exact_error;
+    line["projection_error"] = exact->projection_error;
+    add_timing(line, timing);
+    line["gflop"] = flops * 1e-9;
+    line["gflops"] = flops * 1e-9 / timing.median_seconds;
+    emit(line);
+    exact_seconds = timing.median_seconds;
+  }
+
+  if (requested(label_of("randomized-step"))) {
+    std::optional<SketchedEulerStep> step;
+    SketchedEulerStep::Retraction result;
+    const Timing timing = time_median(options, [&] {
+      RandomStream random(state_seed, {d, r});
+      step = hjb.sketch_euler_step(v, true, sketch_rank, random);
+      result = step->retract(euler_step, rank_tolerance, r);
+    });
+    boost::json::object line = case_line("rhs", label_of("randomized-step"), d, r, dgemm_gflops);
+    line["sketch_rank"] = sketch_rank;
+    line["output_max_rank"] = result.state.max_rank();
+    line["retraction_error"] = result.error;
+    line["projection_error"] = step->projection_error();
+    add_timing(line, timing);
+    if (exact) {
+      // Both results are within their errors of the same y, so they differ by at most the sum.
+      const double y_norm = norm(exact_state);
+      line["exact_retraction_error"] = exact_error;
+      line["difference_to_exact"] = norm(axpy(-1.0, result.state, exact_state)) / y_norm;
+      line["projection_error_difference"] = std::abs(step->projection_error() - exact->projection_error);
+      line["rhs_norm_relative_difference"] = std::abs(step->rhs_norm() - norm(exact->value)) / norm(exact->value);
+      line["speedup_vs_exact"] = exact_seconds / timing.median_seconds;
+    }
+    emit(line);
+  }
+
+  if (requested(label_of("randomized-norms"))) {
+    double projected2 = 0.0, full2 = 0.0;
+    const Timing timing = time_median(options, [&] {
+      projected2 = hjb.projected_square_norm2(v);
+      full2 = hjb.full_square_norm2(v);
+    });
+    const double flops = factored_norm_flops(v.ranks(), (3 * degree) / 2 + 1) + factored_norm_flops(v.ranks(), 2 * degree + 1);
+    boost::json::object line = case_line("rhs", label_of("randomized-norms"), d, r, dgemm_gflops);
+    line["projection_error"] = std::sqrt(std::max(full2 - projected2, 0.0) / full2);
+    add_timing(line, timing);
+    line["gflop"] = flops * 1e-9;
+    line["gflops"] = flops * 1e-9 / timing.median_seconds;
+    emit(line);
+  }
+
+  if (requested(label_of("randomized-retract"))) {
+    RandomStream random(state_seed, {d, r});
+    const SketchedEulerStep step = hjb.sketch_euler_step(v, false, sketch_rank, random);
+    SketchedEulerStep::Retraction result;
+    const Timing timing = time_median(options, [&] { result = step.retract(euler_step, rank_tolerance, r); });
+    boost::json::object line = case_line("rhs", label_of("randomized-retract"), d, r, dgemm_gflops);
+    line["sketch_rank"] = sketch_rank;
+    line["retraction_error"] = result.error;
+    add_timing(line, timing);
+    emit(line);
+  }
+
+  for (const double relative : {1e-2, 1e-4}) {
+    const std::string label = label_of(relative == 1e-2 ? "compressed-F-1e-2" : "compressed-F-1e-4");
+    if (!requested(label)) continue;
+    RandomStream norm_random(state_seed, {d, r});
+    const double f_norm = hjb.sketch_euler_step(v, false, 1, norm_random).rhs_norm();
+    CompressionSettings settings;
+    settings.tolerance = relative * f_norm;
+    RightHandSide compressed;
+    const Timing timing = time_median(options, [&] {
+      RandomStream random(state_seed, {d, r});
+      compressed = hjb.evaluate_compressed(v, true, settings, random);
+    });
+    boost::json::object line = case_line("rhs", label, d, r, dgemm_gflops);
+    line["tolerance"] = relative;
+    line["sketch_rank"] = compressed.sketch_rank;  // 0: fell back to the exact F
+    line["output_max_rank"] = compressed.value.max_rank();
+    line["error_bound"] = compressed.value_error / f_norm;
+    if (exact) line["error"] = norm(axpy(-1.0, compressed.value, exact->value)) / f_norm;
+    add_timing(line, timing);
+    emit(line);
+  }
+}
+
 }  // namespace
 
 void run_rhs(const RunOptions& options, double dgemm_gflops) {
   run_rhs_case(options, dgemm_gflops, {20, 8, 0.82, 0.80, 24.0});
   run_rhs_case(options, dgemm_gflops, {10, 16, 5.6, std::nullopt, std::nullopt});
+  for (const arma::uword r : {8, 16, 32})
+    for (const std::size_t d : {10, 20}) run_assembly_case(options, dgemm_gflops, d, r);
 }
 
 void run_linear_d(const RunOptions& options, double dgemm_gflops) {

@@ -106,6 +106,18 @@ double dot_flops(const std::vector<arma::uword>& ranks_a, const std::vector<arma
   return flops;
 }
 
+double factored_norm_flops(const std::vector<arma::uword>& ranks, arma::uword nodes) {
+  const double m = double(nodes);
+  double flops = 0.0;
+  for (std::size_t k = 0; k + 1 < ranks.size(); ++k) {
+    const double r0 = double(ranks[k]), r1 = double(ranks[k + 1]);
+    const double packed0 = r0 * (r0 + 1.0) / 2.0, packed1 = r1 * (r1 + 1.0) / 2.0;
+    const auto contraction = [&](double rows) { return 2.0 * rows * r0 * r0 * r1 + rows * r0 * r1 * (r1 + 1.0); };
+    flops += m * (6.0 * contraction(packed0) + 5.0 * contraction(packed1)) + 2.0 * 2.0 * m * m * r1 * r1 * packed0;
+  }
+  return flops;
+}
+
 double gradient_flops_per_point(const std::vector<arma::uword>& ranks, const std::vector<arma::uword>& modes) {
   double flops = 0.0;
   for (std::size_t k = 0; k < modes.size(); ++k) {

@@ -44,6 +44,14 @@ double round_flops(const std::vector<arma::uword>& input, const std::vector<arma
 double dot_flops(const std::vector<arma::uword>& ranks_a, const std::vector<arma::uword>& ranks_b,
                  const std::vector<arma::uword>& modes);
 
+// Nominal flops of one factored norm sweep (HjbOperator::projected_square_norm2 or
+// full_square_norm2) for a state with ranks r_0..r_d and m = `nodes` Gauss nodes per mode. Per
+// node the sweep makes 6 contractions of the first copy and 5 of the second. One contraction of
+// a block with P packed rows costs 2 P r0^2 r1 + P r0 r1 (r1 + 1) flops, with P = r0 (r0 + 1) / 2
+// for the first copy and r1 (r1 + 1) / 2 for the second. Mixing the nodes adds 2 GEMMs of
+// 2 m^2 r1^2 r0 (r0 + 1) / 2 flops.
+double factored_norm_flops(const std::vector<arma::uword>& ranks, arma::uword nodes);
+
 // Flops per point of FunctionalTT::gradient for cores of the given ranks and mode sizes. Each
 // mode costs a right-sweep GEMM (2 r0 n r1) and reduction (2 r0 n), and a left-sweep GEMM
 // (2 n r1 r0) and reduction (4 n r1 + 2 r1). The basis evaluations, linear in n, are left out.

@@ -122,3 +122,68 @@ TEST_CASE("projection error raises the degree") {
   CHECK(fixed.steps.back().degrees.front() == 4);
   CHECK(fixed.steps.front().projection_error > 0.0);
 }
+
+TEST_CASE("randomized assembly follows the exact integration") {
+  // The nearest-neighbour coupling of the retraction test above at degree 4 with a rank cap of 6.
+  // The sketch (rank min(6, 2 r) + 10) is smaller than the rank 2 r + 2 r^2 of F from r = 3 on,
+  // so the randomized steps do project. Each accepted state of either assembly lies within its
+  // recorded retraction error of the Euler update of its predecessor. The two solutions can
+  // therefore differ by the sum of those errors, amplified by the flow over t in [0, 0.5]; the
+  // factor 10 allows for that amplification. Measured: 5e-13 relative against a bound of 1e-5.
+  const arma::uword d = 6;
+  SeparablePolynomial terms;
+  for (arma::uword k = 0; k < d; ++k) terms.push_back({1.5, {{k, arma::vec{0.0, 0.0, 1.0}}}});
+  for (arma::uword k = 0; k + 1 < d; ++k) terms.push_back({-1.0, {{k, arma::vec{0.0, 1.0}}, {k + 1, arma::vec{0.0, 1.0}}}});
+  const BasisSet bases(d, std::make_shared<LegendreBasis>(4, -5.0, 5.0));
+  const FunctionalTT v0 = ftt_from_polynomial(terms, bases, 1e-14);
+
+  ExplicitEulerOptions options;
+  options.max_rank = 6;
+  options.max_step = 0.05;
+  Recorder exact, randomized;
+  options.assembly = Assembly::exact;
+  ExplicitEuler(options).integrate(v0, 0.0, 0.5, exact, RunContext{});
+  options.assembly = Assembly::randomized;
+  ExplicitEuler(options).integrate(v0, 0.0, 0.5, randomized, RunContext{});
+
+  REQUIRE(randomized.steps.size() > 5);
+  REQUIRE(randomized.steps.size() == exact.steps.size());
+  double error_sum = 0.0;
+  for (std::size_t i = 0; i < randomized.steps.size(); ++i) {
+    CHECK(randomized.steps[i].retraction_error <= options.retraction_tolerance);
+    CHECK(randomized.steps[i].t == doctest::Approx(exact.steps[i].t).epsilon(1e-6));
+    error_sum += randomized.steps[i].retraction_error + exact.steps[i].retraction_error;
+  }
+  const TensorTrain& a = exact.last.coefficients();
+  const TensorTrain& b = randomized.last.coefficients();
+  CHECK(norm(axpy(-1.0, a, b)) <= 10.0 * error_sum * norm(a));
+  // The solution moves far more than that bound over the run.
+  CHECK(norm(axpy(-1.0, v0.coefficients(), a)) >= 0.1 * norm(a));
+}
+
+TEST_CASE("randomized assembly reproduces the Gaussian score") {
+  // The isotropic Gaussian Phi = |x|^2 / (2 s^2) in d = 5 stays isotropic: rho_t = N(0, s_t^2 I)
+  // with s_t^2 = e^{-2t} s^2 + 1 - e^{-2t}, so grad v(t, x) = x / s_t^2 exactly and v stays
+  // quadratic (degree 2 is exact). The randomized assembly must follow it as the exact one does:
+  // explicit Euler with steps <= 0.02 is first order, and the coefficient of x_k^2 / 2, 1 / s_t^2,
+  // comes out within 2 % (the exact assembly gives the same to 1e-6).
+  const double s = 0.6;
+  const FunctionalTT v0 = isotropic_gaussian(5, s, 2);
+  ExplicitEulerOptions options;
+  options.max_step = 0.02;
+  options.assembly = Assembly::randomized;
+  Recorder recorder;
+  ExplicitEuler(options).integrate(v0, 0.0, 1.0, recorder, RunContext{});
+
+  const double t = recorder.steps.back().t;
+  const double variance = std::exp(-2.0 * t) * s * s + 1.0 - std::exp(-2.0 * t);
+  // d^2 v / dx_1^2 at the origin, from the gradient at two points.
+  arma::mat points(5, 2, arma::fill::zeros);
+  points(0, 0) = 0.5;
+  points(0, 1) = -0.5;
+  const arma::mat gradient = recorder.last.gradient(points);
+  const double curvature = (gradient(0, 0) - gradient(0, 1)) / 1.0;
+  CHECK(t == doctest::Approx(1.0));
+  CHECK(curvature == doctest::Approx(1.0 / variance).epsilon(0.02));
+  for (const auto& step : recorder.steps) CHECK(step.retraction_error <= options.retraction_tolerance);
+}

@@ -1,7 +1,9 @@
 // Tests of the HJB right-hand side F(v) = L v - P_p |grad v|^2 and of FunctionalTT evaluation
 // at d = 2, against a dense computation that shares nothing with the tensor-train code but the
 // basis: v, its derivatives and the pointwise products are evaluated on a tensor Gauss grid
-// from the dense coefficient matrix, then projected back onto the tensor-product basis.
+// from the dense coefficient matrix, then projected back onto the tensor-product basis. The
+// compressed assembly (factored norms, evaluate_compressed, sketch_euler_step) is tested at the
+// end against the exact path, whose F(v) the first tests establish.
 //
 // The grid has 2 p_k + 1 nodes in mode k, exact for polynomials of degree 4 p_k + 1. The
 // integrands have degree at most 4 p_k (|grad v|^2 has degree 2 p_k, times a basis function
@@ -249,4 +251,160 @@ TEST_CASE("F of the stationary Gaussian is the constant d") {
   linear(0, 0) += 2.0;
   CHECK(arma::abs(dense(hjb.linear_part(v)) - linear).max() <= 1e-12 * norm(v));
   CHECK(arma::abs(dense(hjb.projected_gradient_product(v, v)) - dense(square)).max() <= 1e-12 * norm(v));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compressed assembly (evaluate_compressed, sketch_euler_step) against the exact path. The
+// states are |x|^2 / 2 plus a random rank-r train at 1 % of its norm, rounded to rank r (the
+// benchmark state), in d = 6 with Legendre degree 4 on [-5, 5], so the exact F(v) with its
+// rank-2 r^2 squared gradient stays small enough to form at r = 16.
+
+namespace {
+
+BasisSet benchmark_bases(arma::uword d) { return BasisSet(d, std::make_shared<LegendreBasis>(4, -5.0, 5.0)); }
+
+TensorTrain perturbed_quadratic(const BasisSet& bases, arma::uword rank, std::uint64_t seed) {
+  const arma::uword d = bases.size();
+  hjbtt::SeparablePolynomial quadratic;
+  for (arma::uword k = 0; k < d; ++k) quadratic.push_back({0.5, {{k, arma::vec{0.0, 0.0, 1.0}}}});
+  const TensorTrain q = hjbtt::ftt_from_polynomial(quadratic, bases, 1e-14).coefficients();
+  hjbtt::RandomStream random(seed, {d, rank});
+  std::vector<arma::cube> cores(d);
+  for (arma::uword k = 0; k < d; ++k) {
+    const arma::uword r0 = k == 0 ? 1 : rank, r1 = k + 1 == d ? 1 : rank;
+    cores[k].set_size(r0, bases[k]->size(), r1);
+    for (double& x : cores[k]) x = random.normal();
+  }
+  const TensorTrain w(std::move(cores));
+  TensorTrain v = axpy(0.01 * norm(q) / norm(w), w, q);
+  v.round(0.0, rank);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("factored norms match the formed squared gradient") {
+  // Both sides are exact in exact arithmetic; the formed side sums products of a few thousand
+  // O(1) terms, so rounding stays near 1e-14 relative.
+  const BasisSet bases = test_bases();
+  const hjbtt::HjbOperator hjb(bases);
+  for (const arma::uword rank : {1, 3, 4}) {
+    CAPTURE(rank);
+    arma::arma_rng::set_seed(40 + rank);
+    const TensorTrain v = random_tt(bases, rank);
+    const TensorTrain projected = hjb.projected_gradient_product(v, v);
+    double nonlinear_norm = 0.0;
+    const double projection_error = hjb.projection_error(v, &nonlinear_norm);
+    CHECK(hjb.projected_square_norm2(v) == doctest::Approx(dot(projected, projected)).epsilon(1e-12));
+    CHECK(std::sqrt(hjb.full_square_norm2(v)) == doctest::Approx(nonlinear_norm).epsilon(1e-12));
+    const double factored_error = std::sqrt(1.0 - hjb.projected_square_norm2(v) / hjb.full_square_norm2(v));
+    CHECK(factored_error == doctest::Approx(projection_error).epsilon(1e-9));
+  }
+
+  // d = 6 at ranks up to 8, through the interior modes where the ranks are not capped.
+  const BasisSet wide = benchmark_bases(6);
+  const hjbtt::HjbOperator wide_hjb(wide);
+  for (const arma::uword rank : {4, 8}) {
+    CAPTURE(rank);
+    const TensorTrain v = perturbed_quadratic(wide, rank, 7);
+    const TensorTrain projected = wide_hjb.projected_gradient_product(v, v);
+    CHECK(wide_hjb.projected_square_norm2(v) == doctest::Approx(dot(projected, projected)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("compressed F stays within its tolerance of the exact F") {
+  // evaluate_compressed bounds |value - F| by value_error <= tolerance, from exact norms and an
+  // orthogonal projection; the check is that the distance to the formed F obeys that bound at
+  // each rank and tolerance. The bound carries a rounding allowance of about 1e-7 |F| (d = 6),
+  // far below the tolerances used here.
+  const BasisSet bases = benchmark_bases(6);
+  const hjbtt::HjbOperator hjb(bases);
+  for (const arma::uword rank : {4, 8, 16}) {
+    const TensorTrain v = perturbed_quadratic(bases, rank, 11);
+    const hjbtt::RightHandSide exact = hjb.evaluate(v, true);
+    const double f_norm = norm(exact.value);
+    for (const double relative : {1e-2, 1e-4}) {
+      CAPTURE(rank);
+      CAPTURE(relative);
+      hjbtt::RandomStream random(5, {rank});
+      hjbtt::CompressionSettings settings;
+      settings.tolerance = relative * f_norm;
+      const hjbtt::RightHandSide compressed = hjb.evaluate_compressed(v, true, settings, random);
+      // norm() of a difference of two close trains carries rounding of about 1e-14 |F|.
+      const double distance = norm(axpy(-1.0, compressed.value, exact.value));
+      CHECK(distance <= compressed.value_error + 1e-12 * f_norm);
+      CHECK(compressed.value_error <= settings.tolerance);
+      // The projection error and |N| come from exact norms, not from the sketch.
+      CHECK(compressed.projection_error == doctest::Approx(exact.projection_error).epsilon(1e-9));
+      CHECK(compressed.nonlinear_norm == doctest::Approx(exact.nonlinear_norm).epsilon(1e-12));
+      // The sketch, not the fallback to the exact path, produced the value: its ranks are
+      // below the 2 r + 2 r^2 of the formed F.
+      CHECK(compressed.sketch_rank > 0);
+      CHECK(compressed.value.max_rank() < exact.value.max_rank());
+    }
+  }
+}
+
+TEST_CASE("compressed F of the Gaussian solution") {
+  // v = sum_k c_k x_k^2 + a coupling x_1 x_2 (exact at degree 2): F(v) is a quadratic again, of
+  // TT rank at most 4, so a sketch of the default rank reproduces it within the tolerance. The
+  // tolerance stays well above the rounding allowance of the norms, about 1e-7 (|L v| + |P N|).
+  const arma::uword d = 5;
+  hjbtt::SeparablePolynomial terms;
+  for (arma::uword k = 0; k < d; ++k) terms.push_back({0.5 + 0.1 * k, {{k, arma::vec{0.0, 0.0, 1.0}}}});
+  terms.push_back({0.3, {{0, arma::vec{0.0, 1.0}}, {1, arma::vec{0.0, 1.0}}}});
+  const BasisSet bases(d, std::make_shared<LegendreBasis>(2, -6.0, 6.0));
+  const TensorTrain v = hjbtt::ftt_from_polynomial(terms, bases, 1e-14).coefficients();
+  const hjbtt::HjbOperator hjb(bases);
+  const hjbtt::RightHandSide exact = hjb.evaluate(v, true);
+
+  hjbtt::RandomStream random(3, {0});
+  hjbtt::CompressionSettings settings;
+  settings.tolerance = 1e-4 * norm(exact.value);
+  const hjbtt::RightHandSide compressed = hjb.evaluate_compressed(v, true, settings, random);
+  CHECK(norm(axpy(-1.0, compressed.value, exact.value)) <= compressed.value_error + 1e-12 * norm(exact.value));
+  CHECK(compressed.value_error <= settings.tolerance);
+  CHECK(compressed.sketch_rank > 0);
+  CHECK(compressed.value.max_rank() <= 4);
+  // Degree 2 represents |grad v|^2 exactly, so nothing is projected away (up to the square root of
+  // a rounding-level difference of squares, as in the stationary Gaussian test above).
+  CHECK(compressed.projection_error <= 1e-7);
+}
+
+TEST_CASE("sketched Euler step matches the exact step") {
+  // y = v + tau F(v), rounded at tolerance 1e-6 with the rank capped at r, once from the formed
+  // F and once by the sketch. Each error is a bound on the distance to the unrounded y, which
+  // is formed here, so both bounds are checked against it, and the two results differ by at
+  // most the sum of the bounds. The sketch's bound is the rounding error plus what the sketch
+  // missed: 1.0 to 2.0 times the exact rounding error for these random perturbations, whose F
+  // has a flat spectrum. 3 times plus the tolerance leaves a margin while catching a sketch that
+  // keeps the wrong directions.
+  const BasisSet bases = benchmark_bases(6);
+  const hjbtt::HjbOperator hjb(bases);
+  const double tau = 1e-3, tolerance = 1e-6;
+  for (const arma::uword rank : {4, 8, 16}) {
+    for (const arma::uword cap : {rank, 2 * rank}) {
+      CAPTURE(rank);
+      CAPTURE(cap);
+      const TensorTrain v = perturbed_quadratic(bases, rank, 13);
+      const hjbtt::RightHandSide exact = hjb.evaluate(v, true);
+      const TensorTrain y = axpy(tau, exact.value, v);
+      TensorTrain rounded = y;
+      const double exact_error = rounded.round(tolerance, cap);
+
+      hjbtt::RandomStream random(9, {rank, cap});
+      const hjbtt::SketchedEulerStep step = hjb.sketch_euler_step(v, true, cap + 10, random);
+      const hjbtt::SketchedEulerStep::Retraction sketched = step.retract(tau, tolerance, cap);
+      const double y_norm = norm(y);
+      CHECK(sketched.state.max_rank() <= cap);
+      CHECK(norm(axpy(-1.0, sketched.state, y)) <= sketched.error * y_norm * (1.0 + 1e-9));
+      CHECK(norm(axpy(-1.0, rounded, y)) <= exact_error * y_norm * (1.0 + 1e-9));
+      CHECK(norm(axpy(-1.0, sketched.state, rounded)) <= (sketched.error + exact_error) * y_norm * (1.0 + 1e-9));
+      CHECK(sketched.error <= 3.0 * exact_error + tolerance);
+
+      CHECK(step.rhs_norm() == doctest::Approx(norm(exact.value)).epsilon(1e-10));
+      CHECK(step.projection_error() == doctest::Approx(exact.projection_error).epsilon(1e-9));
+      CHECK(step.nonlinear_norm() == doctest::Approx(exact.nonlinear_norm).epsilon(1e-12));
+    }
+  }
 }

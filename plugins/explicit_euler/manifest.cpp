@@ -37,6 +37,10 @@ hjbtt::PluginManifest build_manifest() {
                         "Highest basis degree that degree adaptivity may reach.", 0, 64),
       integer_parameter("degree_increment", static_cast<std::int64_t>(defaults.degree_increment),
                         "Degree added to every mode at each raise.", 1, 16),
+      string_parameter("assembly", "auto",
+                       "How each step forms v + tau F(v): \"randomized\" rounds it by a sketch without forming the "
+                       "rank-2 r^2 squared gradient, \"exact\" forms F(v) and rounds the sum, \"auto\" takes "
+                       "randomized from TT ranks of about 4 in every mode on. All agree within rank_tolerance."),
   };
   info.factory = [](const Parameters& p, PluginContext&) -> std::shared_ptr<PluginObject> {
     ExplicitEulerOptions o;
@@ -56,6 +60,11 @@ hjbtt::PluginManifest build_manifest() {
     o.projection_tolerance = p.number("projection_tolerance");
     o.max_degree = static_cast<arma::uword>(p.integer("max_degree"));
     o.degree_increment = static_cast<arma::uword>(p.integer("degree_increment"));
+    const std::string assembly = p.string("assembly");
+    if (assembly == "auto") o.assembly = Assembly::automatic;
+    else if (assembly == "exact") o.assembly = Assembly::exact;
+    else if (assembly == "randomized") o.assembly = Assembly::randomized;
+    else p.fail("assembly", "expected \"auto\", \"exact\" or \"randomized\", found \"" + assembly + "\"");
     if (o.min_step > o.max_step) p.fail("min_step", "min_step must not exceed max_step");
     // Rounding to rank_tolerance alone can produce errors up to rank_tolerance, so a smaller
     // retraction_tolerance would reject every step.
