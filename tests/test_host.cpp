@@ -68,7 +68,9 @@ TEST_CASE("host loads every shipped plugin") {
       {PluginKind::basis, "legendre"},          {PluginKind::potential, "gaussian"},
       {PluginKind::potential, "double_well"},   {PluginKind::potential, "banana"},
       {PluginKind::potential, "many_well"},     {PluginKind::potential, "blocks"},
-      {PluginKind::integrator, "explicit_euler"}, {PluginKind::sampler, "reverse_sde"},
+      {PluginKind::potential, "gaussian_mixture"},
+      {PluginKind::integrator, "explicit_euler"}, {PluginKind::integrator, "exponential_euler"},
+      {PluginKind::sampler, "reverse_sde"},
       {PluginKind::postprocessor, "langevin"},  {PluginKind::postprocessor, "statistics"}};
   for (const auto& [kind, name] : expected) {
     CAPTURE(name);
@@ -81,7 +83,7 @@ TEST_CASE("host loads every shipped plugin") {
 }
 
 TEST_CASE("host validates the bundled examples") {
-  for (const char* name : {"gaussian-20.json", "mixed-20.json", "many-well-32.json"}) {
+  for (const char* name : {"gaussian-20.json", "mixed-20.json", "many-well-32.json", "mixture-2.json"}) {
     CAPTURE(name);
     const Result result = run_host("validate " + example(name));
     CHECK(result.status == 0);
