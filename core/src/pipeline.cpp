@@ -3,6 +3,7 @@
 
 #include "hjbtt/errors.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -123,6 +124,100 @@ double read_number(const boost::json::object& object, const char* key, double fa
   return x;
 }
 
+// An integer-valued number in [minimum, maximum]; 40.0 counts as an integer, as it does for
+// plugin parameters.
+arma::uword read_count(const boost::json::object& object, const char* key, arma::uword fallback, const std::string& pointer,
+                       double minimum, double maximum) {
+  const double x = read_number(object, key, static_cast<double>(fallback), pointer, minimum, maximum);
+  if (std::floor(x) != x)
+    throw ConfigurationError(pointer + "/" + key, "expected an integer, found " + format_number(x));
+  return static_cast<arma::uword>(x);
+}
+
+// The "initial_condition" section: how v(0) = Phi is built, and the settings of TT-cross.
+void read_initial_condition(const boost::json::value& section, InitialConditionOptions& options) {
+  const std::string pointer = "/initial_condition";
+  if (!section.is_object()) throw ConfigurationError(pointer, std::string("expected an object, found ") + kind_of(section));
+  const auto& object = section.as_object();
+  reject_unknown_keys(object, {"method", "tolerance", "max_rank", "max_sweeps", "check_points"}, pointer);
+
+  if (const auto* method = object.if_contains("method")) {
+    const std::vector<std::string> methods{"auto", "polynomial", "cross"};
+    const std::string name = method->is_string() ? std::string(method->as_string()) : std::string();
+    if (name == "auto") options.method = InitialConditionMethod::automatic;
+    else if (name == "polynomial") options.method = InitialConditionMethod::polynomial;
+    else if (name == "cross") options.method = InitialConditionMethod::cross;
+    else {
+      const std::string near = method->is_string() ? nearest_name(name, methods) : std::string();
+      throw ConfigurationError(pointer + "/method", "expected \"auto\", \"polynomial\" or \"cross\", found " +
+                                                        format_value(*method) +
+                                                        (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+    }
+  }
+  CrossOptions& cross = options.cross;
+  cross.tolerance = read_number(object, "tolerance", cross.tolerance, pointer, 1e-14, 0.1);
+  cross.max_rank = read_count(object, "max_rank", cross.max_rank, pointer, 1, 500);
+  cross.max_sweeps = read_count(object, "max_sweeps", cross.max_sweeps, pointer, 1, 100);
+  cross.check_points = read_count(object, "check_points", cross.check_points, pointer, 0, 1e7);
+}
+
+// The "checkpoint" section: when a solve writes checkpoints.
+void read_checkpoint_options(const boost::json::value& section, CheckpointOptions& options) {
+  const std::string pointer = "/checkpoint";
+  if (!section.is_object()) throw ConfigurationError(pointer, std::string("expected an object, found ") + kind_of(section));
+  const auto& object = section.as_object();
+  reject_unknown_keys(object, {"enabled", "every_seconds", "every_steps"}, pointer);
+  if (const auto* enabled = object.if_contains("enabled")) {
+    if (!enabled->is_bool()) throw ConfigurationError(pointer + "/enabled", std::string("expected true or false, found ") + kind_of(*enabled));
+    options.enabled = enabled->as_bool();
+  }
+  options.every_seconds = read_number(object, "every_seconds", options.every_seconds, pointer, 0.0, 1e7);
+  const double steps = read_number(object, "every_steps", static_cast<double>(options.every_steps), pointer, 0.0, 1e9);
+  if (std::floor(steps) != steps) throw ConfigurationError(pointer + "/every_steps", "expected an integer, found " + format_number(steps));
+  options.every_steps = static_cast<std::int64_t>(steps);
+}
+
+// The "premap" section: settings of the mode search and the box of the whitened coordinates.
+void read_premap_options(const boost::json::value& section, PremapOptions& options) {
+  const std::string pointer = "/premap";
+  if (!section.is_object()) throw ConfigurationError(pointer, std::string("expected an object, found ") + kind_of(section));
+  const auto& object = section.as_object();
+  reject_unknown_keys(object, {"width", "start", "max_iterations", "tolerance"}, pointer);
+  options.width = read_number(object, "width", options.width, pointer, 1.0, 50.0);
+  options.max_iterations = read_count(object, "max_iterations", options.max_iterations, pointer, 1, 1e5);
+  options.tolerance = read_number(object, "tolerance", options.tolerance, pointer, 1e-14, 0.1);
+  if (const auto* start = object.if_contains("start")) {
+    if (!start->is_array()) throw ConfigurationError(pointer + "/start", std::string("expected an array of numbers, found ") + kind_of(*start));
+    const auto& values = start->as_array();
+    options.start.set_size(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (!values[i].is_number() || !std::isfinite(values[i].to_number<double>()))
+        throw ConfigurationError(pointer + "/start/" + std::to_string(i), "expected a finite number, found " + format_value(values[i]));
+      options.start(i) = values[i].to_number<double>();
+    }
+  }
+}
+
+// "domain": "auto" in the basis parameters switches the pre-map on. The basis plugin then
+// receives the box [-width, width] of the whitened coordinates, so that it validates as usual.
+void resolve_auto_domain(Pipeline& pipeline) {
+  const std::string pointer = pipeline.basis.pointer + "/params/domain";
+  boost::json::value* domain = pipeline.basis.params.is_object() ? pipeline.basis.params.as_object().if_contains("domain") : nullptr;
+  if (domain != nullptr && domain->is_string()) {
+    const std::string name(domain->as_string());
+    if (name != "auto") {
+      const std::string near = nearest_name(name, {"auto"});
+      throw ConfigurationError(pointer, "expected \"auto\" or an interval [lower, upper], found " + format_value(*domain) +
+                                            (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+    }
+    pipeline.premap.enabled = true;
+    *domain = boost::json::array{-pipeline.premap.width, pipeline.premap.width};
+  }
+  if (!pipeline.premap.enabled && pipeline.document.contains("premap"))
+    throw ConfigurationError("/premap", "the premap section applies only with \"domain\": \"auto\" in " + pointer +
+                                            "; set that domain to \"auto\" or remove /premap");
+}
+
 }  // namespace
 
 Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& base, const std::vector<std::string>& overrides) {
@@ -138,7 +233,9 @@ Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& ba
   for (const auto& assignment : overrides) apply_override(pipeline.document, assignment);
   const auto& doc = pipeline.document;
 
-  reject_unknown_keys(doc, {"hjbtt", "seed", "plugin_paths", "potential", "basis", "hjb", "integrator", "sampler", "postprocessors"}, "");
+  reject_unknown_keys(doc, {"hjbtt", "seed", "plugin_paths", "potential", "basis", "hjb", "initial_condition", "integrator",
+                            "sampler", "postprocessors", "checkpoint", "premap"},
+                      "");
 
   const auto* version = doc.if_contains("hjbtt");
   if (!version)
@@ -176,8 +273,17 @@ Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& ba
     pipeline.initial_tolerance = read_number(hjb->as_object(), "initial_tolerance", 1e-12, "/hjb", 1e-16, 1e-1);
   }
 
+  if (const auto* initial = doc.if_contains("initial_condition")) read_initial_condition(*initial, pipeline.initial_condition);
+  pipeline.initial_condition.cross.rounding_tolerance = pipeline.initial_tolerance;
+  pipeline.initial_condition.cross.seed = pipeline.seed;
+
+  if (const auto* checkpoint = doc.if_contains("checkpoint")) read_checkpoint_options(*checkpoint, pipeline.checkpoint);
+
+  if (const auto* premap = doc.if_contains("premap")) read_premap_options(*premap, pipeline.premap);
+
   pipeline.potential = read_plugin_spec(doc.if_contains("potential"), "/potential", "potential");
   pipeline.basis = read_plugin_spec(doc.if_contains("basis"), "/basis", "basis");
+  resolve_auto_domain(pipeline);
   pipeline.integrator = read_plugin_spec(doc.if_contains("integrator"), "/integrator", "integrator");
   pipeline.sampler = read_plugin_spec(doc.if_contains("sampler"), "/sampler", "sampler");
 

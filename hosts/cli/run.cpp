@@ -1,15 +1,18 @@
 // `hjbtt run`: load the pipeline and its plugins, validate everything, solve the HJB equation,
-// sample, post-process, and write samples.npy and report.json. Errors in the pipeline exit with
-// status 2 before any work; failures during the run exit with 1 and leave no samples behind.
-// SIGINT and SIGTERM stop a run with status 128 + the signal number, no samples and a report
-// whose status is "interrupted".
+// sample, post-process, and write samples.npy, solution.bin and report.json. Errors in the
+// pipeline exit with status 2 before any work; failures during the run exit with 1 and leave no
+// samples behind. SIGINT and SIGTERM stop a run with status 128 + the signal number, no samples
+// and a report whose status is "interrupted". The solve writes checkpoints that `run --resume`
+// continues from, and `hjbtt sample` samples a saved solution again without solving.
 #include "run.hpp"
 
 #include "terminal_log.hpp"
 
 #include "hjbtt/core/npy.hpp"
 #include "hjbtt/core/pipeline.hpp"
+#include "hjbtt/core/premap.hpp"
 #include "hjbtt/core/solution.hpp"
+#include "hjbtt/core/solution_io.hpp"
 #include "hjbtt/errors.hpp"
 
 #include <boost/json.hpp>
@@ -28,6 +31,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -108,13 +112,44 @@ void throw_if_interrupted() {
   if (const int signal = received_signal.load()) throw Interrupted(std::string("interrupted by ") + signal_name(signal));
 }
 
-// Stores every accepted state and its record; the records become the report's history.
+// Stores every accepted state in memory and in the solution file, and keeps the records as the
+// report's history. With checkpoints on, it writes one whenever a trigger of the pipeline's
+// "checkpoint" section fires, when a signal stops the solve and when the solve ends.
 class SolutionRecorder : public IntegrationObserver {
 public:
-  explicit SolutionRecorder(Solution& solution) : solution_(solution) {}
+  SolutionRecorder(Solution& solution, boost::json::object& report) : solution_(solution), report_(report) {}
+
+  // Starts recording into `writer`, after `solve_seconds` of earlier solving when resuming.
+  // Checkpoints go to `file` when `options` enable them. `base` carries what every checkpoint of
+  // this run repeats (pipeline, integrator name, time of the initial condition).
+  void start(SolutionWriter& writer, double solve_seconds, const CheckpointOptions& options, bool integrator_resumable,
+             std::filesystem::path file, Checkpoint base) {
+    writer_ = &writer;
+    solve_start_ = Clock::now();
+    last_checkpoint_ = solve_start_;
+    base_ = std::move(base);
+    base_.solve_seconds = solve_seconds;
+    options_ = options;
+    file_ = std::move(file);
+    // An integrator that cannot hand over its state still gets the checkpoint at the end of the
+    // solve, so that an interrupted sampling phase need not solve again.
+    stepwise_ = options.enabled && integrator_resumable;
+  }
+
+  // Continues the history and maximum rank of the solve that a checkpoint saved.
+  void restore(boost::json::array history) {
+    history_ = std::move(history);
+    for (std::size_t i = 1; i < solution_.size(); ++i) max_rank_ = std::max(max_rank_, solution_.state(i).coefficients().max_rank());
+  }
+
+  void record_initial(const FunctionalTT& v0) {
+    solution_.append(0.0, v0);
+    writer_->append(0.0, v0);
+  }
 
   void accepted(const FunctionalTT& v, const StepRecord& record) override {
     solution_.append(record.t, v);
+    writer_->append(record.t, v);
     boost::json::object step;
     step["t"] = record.t;
     step["tau"] = record.step;
@@ -126,16 +161,70 @@ public:
     step["rejected"] = record.rejected;
     history_.push_back(std::move(step));
     max_rank_ = std::max(max_rank_, v.coefficients().max_rank());
+    ++steps_since_checkpoint_;
+    // A resumable integrator calls checkpoint_due() next, and checkpoint() stops it after saving.
+    if (!stepwise_) throw_if_interrupted();
+  }
+
+  bool checkpoint_due() override {
+    if (!stepwise_) return false;
+    if (received_signal.load()) return true;
+    if (options_.every_steps > 0 && steps_since_checkpoint_ >= options_.every_steps) return true;
+    return options_.every_seconds > 0.0 && seconds_since(last_checkpoint_) >= options_.every_seconds;
+  }
+
+  void checkpoint(const IntegratorState& state) override {
+    write(state, false);
     throw_if_interrupted();
   }
 
+  // Writes the checkpoint that lets a resumed run skip the solve.
+  void solve_finished() {
+    if (options_.enabled) write(IntegratorState(), true);
+  }
+
+  double solve_seconds() const { return base_.solve_seconds + seconds_since(solve_start_); }
+  bool checkpoint_written() const { return checkpoint_written_; }
+  double checkpoint_time() const { return checkpoint_time_; }
+  const std::filesystem::path& checkpoint_file() const { return file_; }
   boost::json::array& history() { return history_; }
   arma::uword max_rank() const { return max_rank_; }
 
 private:
+  void write(const IntegratorState& state, bool solve_complete) {
+    Checkpoint checkpoint = base_;
+    checkpoint.solution_states = writer_->states();
+    checkpoint.solution_bytes = writer_->flush();
+    checkpoint.solve_complete = solve_complete;
+    checkpoint.solve_seconds = solve_seconds();
+    boost::json::object entries;
+    entries["history"] = history_;
+    if (const auto* initial = report_.if_contains("initial_condition")) entries["initial_condition"] = *initial;
+    checkpoint.report = boost::json::serialize(entries);
+    checkpoint.integrator_state = state;
+    write_checkpoint(file_, checkpoint);
+
+    last_checkpoint_ = Clock::now();
+    steps_since_checkpoint_ = 0;
+    checkpoint_written_ = true;
+    checkpoint_time_ = solution_.final_time();
+  }
+
   Solution& solution_;
+  boost::json::object& report_;
+  SolutionWriter* writer_ = nullptr;
   boost::json::array history_;
   arma::uword max_rank_ = 0;
+
+  CheckpointOptions options_;
+  bool stepwise_ = false;
+  std::filesystem::path file_;
+  Checkpoint base_;
+  Clock::time_point solve_start_;
+  Clock::time_point last_checkpoint_;
+  std::int64_t steps_since_checkpoint_ = 0;
+  bool checkpoint_written_ = false;
+  double checkpoint_time_ = 0.0;
 };
 
 void write_text_atomically(const std::filesystem::path& file, const std::string& text) {
@@ -148,20 +237,32 @@ void write_text_atomically(const std::filesystem::path& file, const std::string&
   std::filesystem::rename(partial, file);
 }
 
-// Builds the initial condition v(0) = Phi from the potential's exact polynomial form.
-FunctionalTT initial_condition(const Potential& potential, const BasisSet& bases, double tolerance) {
-  const auto polynomial = potential.polynomial();
-  if (!polynomial)
-    throw ConfigurationError("/potential", "this potential has no polynomial form; black-box potentials need TT-cross "
-                                           "interpolation, which this version does not implement yet");
-  const auto degree = polynomial_degrees(*polynomial, potential.dimension());
-  for (std::size_t k = 0; k < degree.size(); ++k)
-    if (degree[k] > bases[k]->degree())
-      throw ConfigurationError("/basis/params/degree", "the potential has degree " + std::to_string(degree[k]) + " in x_" +
-                                                           std::to_string(k + 1) + " but the basis has degree " +
-                                                           std::to_string(bases[k]->degree()) + "; raise the degree to at least " +
-                                                           std::to_string(degree[k]));
-  return ftt_from_polynomial(*polynomial, bases, tolerance);
+// Builds the initial condition v(0) = Phi, from the potential's polynomial form or by TT-cross
+// interpolation as the pipeline's "initial_condition" section selects, and logs how it went. A
+// cross that stopped short of its tolerance is logged with the settings that would help, since
+// the run goes on with the interpolant it has.
+FunctionalTT initial_condition(const Potential& potential, const BasisSet& bases, const Pipeline& pipeline,
+                               const std::string& description, InitialConditionReport& report, RunLog& log) {
+  FunctionalTT v0 = build_initial_condition(potential, bases, pipeline.initial_condition, description, report);
+  std::string line = "potential '" + pipeline.potential.name + "' in d = " + std::to_string(v0.dimension()) +
+                     ", initial TT max rank " + std::to_string(v0.coefficients().max_rank()) + " by " +
+                     (report.cross ? "TT-cross" : "its polynomial form");
+  if (report.cross) {
+    const CrossReport& cross = *report.cross;
+    line += ": " + std::to_string(cross.sweeps) + " sweeps, " + std::to_string(cross.evaluations) +
+            " evaluations, relative L2 error " + format_number(cross.relative_l2_error) + " on " +
+            std::to_string(cross.check_points) + " box points (" + format_number(cross.node_relative_error) +
+            " on grid points), " + format_number(cross.seconds) + " s";
+  }
+  log.info(line);
+
+  if (report.cross && !report.cross->converged)
+    log.info("warning: TT-cross stopped after " + std::to_string(report.cross->sweeps) +
+             " sweeps with a relative change of " + format_number(report.cross->sweep_change) + " above its tolerance " +
+             format_number(pipeline.initial_condition.cross.tolerance) +
+             (report.cross->rank_capped ? "; the rank reached /initial_condition/max_rank, so raise it"
+                                        : "; raise /initial_condition/max_sweeps"));
+  return v0;
 }
 
 // Evaluates sum_j c(j) x^j at every entry of x by Horner's rule.
@@ -252,6 +353,36 @@ void check_polynomial_form(const Potential& potential, const BasisSet& bases, co
                                                ". The solve starts from the polynomial form and the Langevin corrector "
                                                "calls value() and gradient(), so the two must agree on the whole box; fix the plugin.");
   }
+}
+
+// Checks, before any work, that the initial condition can be built: the method against the
+// potential and the basis degree against a polynomial form. With the pre-map, v(0) comes from the
+// whitened potential by TT-cross, so the target's polynomial form is neither used nor checked.
+void check_initial_condition_inputs(const Pipeline& pipeline, const RunObjects& run, const std::string& description) {
+  if (pipeline.premap.enabled) {
+    check_premap(pipeline.premap, *run.potential, pipeline.initial_condition);
+    return;
+  }
+  check_polynomial_form(*run.potential, run.bases, description);
+  check_initial_condition(*run.potential, run.bases, pipeline.initial_condition);
+}
+
+// Finds the pre-map of "domain": "auto" and logs it. A run computes it before the initial
+// condition, and `hjbtt sample` and --resume compute it again from the saved pipeline.
+// NOTE: the map is derived again rather than read back. The search is deterministic, so the same
+// build and potential plugin give the same map, but a changed potential plugin would change it
+// without notice.
+Premap derive_premap(const Pipeline& pipeline, const Potential& target, const std::string& description, RunLog& log) {
+  Premap premap = find_premap(target, pipeline.premap, description);
+  const arma::vec scales = arma::sqrt(arma::diagvec(premap.cholesky * premap.cholesky.t()));
+  std::string mode = "(";
+  for (arma::uword k = 0; k < premap.mode.n_elem && k < 6; ++k)
+    mode += (k ? ", " : "") + format_number(premap.mode(k)) + " +- " + format_number(scales(k));
+  mode += premap.mode.n_elem > 6 ? ", ...)" : ")";
+  log.info("pre-map: mode " + mode + " after " + std::to_string(premap.iterations) + " Newton iterations (decrement " +
+           format_number(premap.newton_decrement) + "), whitened box [-" + format_number(premap.width) + ", " +
+           format_number(premap.width) + "], " + format_number(premap.seconds) + " s");
+  return premap;
 }
 
 void print_error(const char* prefix, const std::exception& error) {
@@ -366,13 +497,16 @@ void prepare_output(const RunOptions& options) {
   std::error_code error;
   if (std::filesystem::exists(out, error) && !std::filesystem::is_directory(out, error))
     throw ConfigurationError("", "--out " + out.string() + " exists and is not a folder; choose another --out");
-  if (directory_has_files(out) && !options.force)
+  if (directory_has_files(out) && !options.force && !options.resume) {
+    const bool interrupted = std::filesystem::exists(out / "checkpoint.bin", error);
+    const std::string hint = interrupted ? " (it contains the checkpoint of an unfinished run: pass --resume to continue that run)" : "";
     throw ConfigurationError("", "output folder " + out.string() +
-                                     " is not empty; choose another --out or pass --force to replace its results");
+                                     " is not empty; choose another --out or pass --force to replace its results" + hint);
+  }
   std::filesystem::create_directories(out, error);
   if (error)
     throw ConfigurationError("", "cannot create output folder " + out.string() + ": " + error.message() + "; choose another --out");
-  for (const char* name : {"samples.npy", "report.json"})
+  for (const char* name : {"samples.npy", "report.json", "solution.bin"})
     if (std::filesystem::is_directory(out / name, error))
       throw ConfigurationError("", (out / name).string() + " is a folder; remove it or choose another --out");
 
@@ -385,6 +519,126 @@ void prepare_output(const RunOptions& options) {
   std::filesystem::remove(probe, error);
 }
 
+// The pipeline document with plugin_paths made absolute, as solution files and checkpoints store
+// it. `hjbtt sample` then finds the plugins from any working folder, and a resume compares the
+// folders that are actually searched.
+boost::json::object resolved_document(const Pipeline& pipeline) {
+  boost::json::object document = pipeline.document;
+  if (document.contains("plugin_paths")) {
+    boost::json::array paths;
+    for (const auto& path : pipeline.plugin_paths)
+      paths.push_back(boost::json::string(std::filesystem::absolute(path).lexically_normal().string()));
+    document["plugin_paths"] = std::move(paths);
+  }
+  return document;
+}
+
+std::string escape_pointer_token(const std::string& token) {
+  std::string out;
+  for (const char c : token) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+// The JSON pointer of the first place where `a` and `b` differ, or nothing when they are equal.
+std::optional<std::string> first_difference(const boost::json::value& a, const boost::json::value& b, const std::string& pointer = "") {
+  if (a == b) return std::nullopt;
+  if (a.is_object() && b.is_object()) {
+    for (const auto& [key, value] : a.as_object()) {
+      const std::string child = pointer + "/" + escape_pointer_token(std::string(key));
+      const auto* other = b.as_object().if_contains(key);
+      if (!other) return child;
+      if (auto found = first_difference(value, *other, child)) return found;
+    }
+    for (const auto& [key, value] : b.as_object())
+      if (!a.as_object().contains(key)) return pointer + "/" + escape_pointer_token(std::string(key));
+  }
+  if (a.is_array() && b.is_array()) {
+    const auto& x = a.as_array();
+    const auto& y = b.as_array();
+    const std::size_t common = std::min(x.size(), y.size());
+    for (std::size_t i = 0; i < common; ++i)
+      if (auto found = first_difference(x[i], y[i], pointer + "/" + std::to_string(i))) return found;
+    return pointer + "/" + std::to_string(common);
+  }
+  return pointer;
+}
+
+// The value at `pointer` in `document` for messages, shortened when long.
+std::string describe_value(const boost::json::value& document, const std::string& pointer) {
+  boost::system::error_code error;
+  const boost::json::value* value = document.find_pointer(pointer, error);
+  if (!value) return "no value";
+  std::string text = format_value(*value);
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return text;
+}
+
+// Reads the saved solution that `hjbtt sample` names and returns the pipeline it was solved for,
+// with the --set values applied. Sections that the solution depends on cannot be changed.
+Pipeline load_saved_pipeline(const RunOptions& options, std::filesystem::path& file, StoredSolution& stored) {
+  std::error_code error;
+  file = std::filesystem::is_directory(options.solution, error) ? options.solution / "solution.bin" : options.solution;
+  stored = read_solution(file);
+  const std::filesystem::path base = file.parent_path();
+  const Pipeline saved = parse_pipeline(stored.pipeline, base);
+  Pipeline pipeline = parse_pipeline(stored.pipeline, base, options.overrides);
+  pipeline.file = file;
+
+  const boost::json::value saved_document = saved.document;
+  const boost::json::value document = pipeline.document;
+  for (const std::string section : {"potential", "basis", "hjb", "initial_condition", "integrator", "premap"}) {
+    const boost::json::value* before = saved.document.if_contains(section);
+    const boost::json::value* after = pipeline.document.if_contains(section);
+    const auto where = first_difference(before ? *before : boost::json::value(), after ? *after : boost::json::value(), "/" + section);
+    if (where)
+      throw ConfigurationError(*where, "--set changes the " + section + " section from " + describe_value(saved_document, *where) +
+                                           " to " + describe_value(document, *where) + ", but the solution in " + file.string() +
+                                           " was solved with the saved section; drop this --set, or solve again with 'hjbtt run'");
+  }
+  return pipeline;
+}
+
+// Reads the checkpoint of an unfinished run in `output` and the solution states that it covers,
+// after checking that both belong to this pipeline.
+Checkpoint load_checkpoint(const std::filesystem::path& output, const std::string& resolved_pipeline, const Pipeline& pipeline,
+                           const RunObjects& run, Solution& solution) {
+  const std::filesystem::path file = output / "checkpoint.bin";
+  std::error_code error;
+  if (!std::filesystem::exists(file, error))
+    throw ConfigurationError("", "--resume: " + file.string() + " does not exist, so " + output.string() +
+                                     " holds no unfinished run to continue; run without --resume to start one");
+  Checkpoint checkpoint = read_checkpoint(file);
+
+  boost::system::error_code parse_error;
+  boost::json::value saved = boost::json::parse(checkpoint.pipeline, parse_error);
+  const boost::json::value entries = boost::json::parse(checkpoint.report, parse_error);
+  if (parse_error || !saved.is_object() || !entries.is_object() || !entries.as_object().contains("history"))
+    throw SolutionFileError(file.string() + ": its pipeline or report entries are not the JSON objects the format requires");
+
+  // The checkpoint settings do not change the results, so they may differ between the runs.
+  boost::json::value current = boost::json::parse(resolved_pipeline);
+  saved.as_object().erase("checkpoint");
+  current.as_object().erase("checkpoint");
+  if (const auto where = first_difference(saved, current))
+    throw ConfigurationError(*where, "--resume: the pipeline has " + describe_value(current, *where) + " here, but the checkpoint " +
+                                         file.string() + " was written for " + describe_value(saved, *where) +
+                                         "; resume with the same pipeline file and --set values, or start a new run with --force");
+  if (!checkpoint.solve_complete && !run.integrator->resumable())
+    throw ConfigurationError("/integrator", "--resume: integrator '" + pipeline.integrator.name +
+                                                "' cannot resume a solve, so this run must start again; run with --force");
+
+  const std::filesystem::path partial = output / "solution.bin.partial";
+  const StoredSolution stored = read_partial_solution(partial, checkpoint.solution_bytes, checkpoint.solution_states);
+  if (stored.pipeline != checkpoint.pipeline)
+    throw SolutionFileError(partial.string() + ": written for another pipeline than the checkpoint " + file.string() +
+                            "; start a new run with --force");
+  solution = rebuild_solution(stored, run.bases, partial);
+  return checkpoint;
+}
 
 }  // namespace
 
@@ -404,24 +658,43 @@ int run_command(const RunOptions& options) {
   Pipeline pipeline;
   RunObjects run;
   FunctionalTT v0;
-  double initial_seconds = 0.0;
+  std::string potential_description;
   std::filesystem::path report_file = options.output / "report.json";
+
+  // `hjbtt sample` loads a saved solution instead of solving, and --resume continues the solve
+  // that a checkpoint in the output folder saved.
+  const bool sampling_saved = !options.solution.empty();
+  Solution solution;
+  StoredSolution stored;
+  std::filesystem::path loaded_from;
+  double load_seconds = 0.0;
+  std::optional<Checkpoint> checkpoint;
+  std::string resolved_pipeline;
   try {
-    pipeline = load_pipeline(options.pipeline, options.overrides);
+    const auto load_start = Clock::now();
+    pipeline = sampling_saved ? load_saved_pipeline(options, loaded_from, stored) : load_pipeline(options.pipeline, options.overrides);
     const PluginRegistry registry = load_registry(pipeline);
     run = instantiate(pipeline, registry);
-    check_polynomial_form(*run.potential, run.bases, describe_potential(pipeline, registry));
+    check_initial_condition_inputs(pipeline, run, describe_potential(pipeline, registry));
+    resolved_pipeline = boost::json::serialize(resolved_document(pipeline));
+    if (sampling_saved) {
+      solution = rebuild_solution(stored, run.bases, loaded_from);
+      stored = StoredSolution();
+      load_seconds = seconds_since(load_start);
+    }
+    if (options.resume) checkpoint = load_checkpoint(options.output, resolved_pipeline, pipeline, run, solution);
 
-    // The initial condition also checks the basis degree against the potential, so it is built
-    // before the output folder is touched.
-    const auto start = Clock::now();
-    v0 = initial_condition(*run.potential, run.bases, pipeline.initial_tolerance);
-    initial_seconds = seconds_since(start);
+    // The initial condition was checked above, before the output folder is touched. It is built in
+    // the run, because TT-cross interpolation and the pre-map's mode search are work that can fail.
+    potential_description = describe_potential(pipeline, registry);
 
     prepare_output(options);
     // A forced rerun keeps the earlier results until the new ones are complete. If it fails, its
     // report goes beside them instead of replacing theirs.
     if (std::filesystem::exists(options.output / "samples.npy")) report_file = options.output / "report.failed.json";
+  } catch (const SolutionFileError& error) {
+    print_error(sampling_saved ? "invalid solution file" : "invalid checkpoint", error);
+    return 2;
   } catch (const ConfigurationError& error) {
     print_error("invalid pipeline", error);
     return 2;
@@ -438,8 +711,9 @@ int run_command(const RunOptions& options) {
   if (openblas_set_num_threads) openblas_set_num_threads(1);
 
   const auto run_start = Clock::now();
-  Solution solution;
-  SolutionRecorder recorder(solution);
+  SolutionRecorder recorder(solution, report);
+  std::optional<SolutionWriter> writer;
+  const std::filesystem::path solution_partial = options.output / "solution.bin.partial";
 
   // Every message about a failure names the phase, so the user knows which plugin to look at.
   InterruptWatch watch(report_file, report);
@@ -466,6 +740,17 @@ int run_command(const RunOptions& options) {
     }
     report["phase"] = phase;
     report["error"] = what;
+    if (recorder.checkpoint_written()) {
+      boost::json::object saved;
+      saved["file"] = recorder.checkpoint_file().string();
+      saved["t"] = recorder.checkpoint_time();
+      report["checkpoint"] = std::move(saved);
+      if (signal)
+        std::fprintf(stderr, "hjbtt: the solve up to t = %s is saved in %s; continue this run with 'hjbtt run %s --out %s --resume' "
+                             "and the same --set values\n",
+                     format_number(recorder.checkpoint_time()).c_str(), recorder.checkpoint_file().string().c_str(),
+                     options.pipeline.string().c_str(), options.output.string().c_str());
+    }
     timings["total"] = seconds_since(run_start);
     report["timings"] = timings;
     try {
@@ -481,23 +766,90 @@ int run_command(const RunOptions& options) {
   };
 
   try {
-    // Initial condition.
-    enter_phase("initial condition of potential '" + pipeline.potential.name + "' (/potential)");
     auto start = Clock::now();
-    timings["initial_condition"] = initial_seconds;
-    log.info("potential '" + pipeline.potential.name + "' in d = " + std::to_string(v0.dimension()) +
-             ", initial TT max rank " + std::to_string(v0.coefficients().max_rank()));
 
-    // HJB solve.
-    enter_phase("solve by integrator '" + pipeline.integrator.name + "' (/integrator)");
-    start = Clock::now();
-    solution.append(0.0, v0);
-    RunContext solve_context{pipeline.seed, 0, &log};
-    run.integrator->integrate(v0, 0.0, pipeline.final_time, recorder, solve_context);
-    timings["solve"] = seconds_since(start);
-    report["history"] = std::move(recorder.history());
-    log.info("solved to T = " + std::to_string(pipeline.final_time) + " in " + std::to_string(solution.size() - 1) +
-             " steps, max rank " + std::to_string(recorder.max_rank()) + ", " + std::to_string(seconds_since(start)) + " s");
+    // The pre-map of "domain": "auto". The solve and the sampler work in the whitened coordinates
+    // z, and the samples go back to x = mu + L z before the postprocessors.
+    std::optional<Premap> premap;
+    if (pipeline.premap.enabled) {
+      enter_phase("pre-map of potential '" + pipeline.potential.name + "' (/premap)");
+      premap = derive_premap(pipeline, *run.potential, potential_description, log);
+      report["premap"] = to_json(*premap);
+      timings["premap"] = premap->seconds;
+    }
+
+    if (sampling_saved) {
+      timings["load_solution"] = load_seconds;
+      boost::json::object loaded;
+      loaded["loaded_from"] = std::filesystem::absolute(loaded_from).lexically_normal().string();
+      loaded["states"] = solution.size();
+      loaded["final_time"] = solution.final_time();
+      report["solution"] = std::move(loaded);
+      log.info("loaded the solution " + loaded_from.string() + " (" + std::to_string(solution.size()) + " states up to T = " +
+               format_number(solution.final_time()) + ") in " + format_number(load_seconds) + " s, so there is no solve");
+    } else {
+      // Every accepted state also goes to the solution file, which the results step renames.
+      Checkpoint base;
+      base.pipeline = resolved_pipeline;
+      base.integrator = pipeline.integrator.name;
+      const std::filesystem::path checkpoint_file = options.output / "checkpoint.bin";
+      RunContext solve_context{pipeline.seed, 0, &log};
+
+      if (checkpoint) {
+        // The rest of an unfinished solve.
+        enter_phase("solve by integrator '" + pipeline.integrator.name + "' (/integrator)");
+        const boost::json::object entries = boost::json::parse(checkpoint->report).as_object();
+        if (const auto* initial = entries.if_contains("initial_condition")) report["initial_condition"] = *initial;
+        timings["initial_condition"] = checkpoint->initial_seconds;
+        base.initial_seconds = checkpoint->initial_seconds;
+        writer.emplace(solution_partial, checkpoint->solution_bytes, checkpoint->solution_states);
+        recorder.start(*writer, checkpoint->solve_seconds, pipeline.checkpoint, run.integrator->resumable(), checkpoint_file, base);
+        recorder.restore(entries.at("history").as_array());
+
+        boost::json::object resumed;
+        resumed["checkpoint"] = std::filesystem::absolute(checkpoint_file).lexically_normal().string();
+        resumed["t"] = solution.final_time();
+        resumed["states"] = solution.size();
+        resumed["solve_complete"] = checkpoint->solve_complete;
+        report["resumed_from"] = std::move(resumed);
+        log.info("resuming from the checkpoint at t = " + format_number(solution.final_time()) + " (" + std::to_string(solution.size()) +
+                 " states" + (checkpoint->solve_complete ? ", the solve had finished)" : ")"));
+        if (!checkpoint->solve_complete)
+          run.integrator->resume(solution.state(solution.size() - 1), solution.final_time(), pipeline.final_time,
+                                 checkpoint->integrator_state, recorder, solve_context);
+      } else {
+        // Initial condition.
+        enter_phase("initial condition of potential '" + pipeline.potential.name + "' (/potential)");
+        start = Clock::now();
+        InitialConditionReport initial_report;
+        std::shared_ptr<const Potential> initial_potential = run.potential;
+        std::string initial_description = potential_description;
+        if (premap) {
+          initial_potential = std::make_shared<WhitenedPotential>(run.potential, *premap);
+          initial_description += " in whitened coordinates";
+        }
+        v0 = initial_condition(*initial_potential, run.bases, pipeline, initial_description, initial_report, log);
+        timings["initial_condition"] = seconds_since(start);
+        report["initial_condition"] = to_json(initial_report);
+        base.initial_seconds = seconds_since(start);
+
+        // HJB solve. A checkpoint left by an earlier run in a forced output folder is stale now.
+        enter_phase("solve by integrator '" + pipeline.integrator.name + "' (/integrator)");
+        std::filesystem::remove(checkpoint_file);
+        writer.emplace(solution_partial, resolved_pipeline, v0.dimension());
+        recorder.start(*writer, 0.0, pipeline.checkpoint, run.integrator->resumable(), checkpoint_file, base);
+        recorder.record_initial(v0);
+        if (pipeline.checkpoint.enabled && !run.integrator->resumable())
+          log.info("integrator '" + pipeline.integrator.name + "' cannot hand over its state, so only the end of the solve is checkpointed");
+        run.integrator->integrate(v0, 0.0, pipeline.final_time, recorder, solve_context);
+      }
+      recorder.solve_finished();
+      writer->finish();
+      timings["solve"] = recorder.solve_seconds();
+      report["history"] = std::move(recorder.history());
+      log.info("solved to T = " + std::to_string(pipeline.final_time) + " in " + std::to_string(solution.size() - 1) +
+               " steps, max rank " + std::to_string(recorder.max_rank()) + ", " + std::to_string(recorder.solve_seconds()) + " s");
+    }
 
     // Sampling.
     enter_phase("sampling by sampler '" + pipeline.sampler.name + "' (/sampler)");
@@ -509,6 +861,10 @@ int run_command(const RunOptions& options) {
     sampler_report["plugin"] = pipeline.sampler.name;
     report["sampler"] = std::move(sampler_report);
     log.info("drew " + std::to_string(samples.n_cols) + " samples in " + std::to_string(seconds_since(start)) + " s");
+    if (premap) {
+      samples = map_to_target(*premap, samples);
+      log.info("mapped the samples from the whitened coordinates back to x = mu + L z");
+    }
 
     // Post-processing chain.
     boost::json::array post_reports;
@@ -536,15 +892,24 @@ int run_command(const RunOptions& options) {
     throw_if_interrupted();
     start = Clock::now();
     write_npy(options.output / "samples.npy", samples);
+    if (writer) {
+      std::filesystem::rename(solution_partial, options.output / "solution.bin");
+      boost::json::object saved;
+      saved["file"] = (options.output / "solution.bin").string();
+      saved["states"] = solution.size();
+      report["solution"] = std::move(saved);
+    }
     timings["write"] = seconds_since(start);
     timings["total"] = seconds_since(run_start);
     report["timings"] = timings;
     report["status"] = "complete";
     write_text_atomically(options.output / "report.json", boost::json::serialize(report));
     std::filesystem::remove(options.output / "report.failed.json");
+    std::filesystem::remove(options.output / "checkpoint.bin");
 
-    std::cout << "samples: " << (options.output / "samples.npy").string() << " (" << samples.n_cols << " x " << samples.n_rows
-              << ", float64)\nreport:  " << (options.output / "report.json").string() << "\n";
+    std::cout << "samples:  " << (options.output / "samples.npy").string() << " (" << samples.n_cols << " x " << samples.n_rows
+              << ", float64)\nreport:   " << (options.output / "report.json").string() << "\n";
+    if (writer) std::cout << "solution: " << (options.output / "solution.bin").string() << "\n";
     return 0;
   } catch (const std::exception& error) {
     // The steps accepted before a failure show how it developed (step sizes, stiffness, norms).
@@ -561,12 +926,12 @@ int validate_command(const RunOptions& options) {
     const Pipeline pipeline = load_pipeline(options.pipeline, options.overrides);
     const PluginRegistry registry = load_registry(pipeline);
     const RunObjects run = instantiate(pipeline, registry);
-    check_polynomial_form(*run.potential, run.bases, describe_potential(pipeline, registry));
-    // Builds the initial condition as run does: it rejects potentials without a polynomial form
-    // and bases of too low a degree.
-    initial_condition(*run.potential, run.bases, 1e-2);
+    // Checks the initial condition as run does before any work, without running a TT-cross or
+    // the pre-map's mode search.
+    check_initial_condition_inputs(pipeline, run, describe_potential(pipeline, registry));
     std::cout << options.pipeline.string() << ": valid (potential '" << pipeline.potential.name << "' in d = "
-              << run.potential->dimension() << ", " << run.postprocessors.size() << " postprocessors)\n";
+              << run.potential->dimension() << ", " << run.postprocessors.size() << " postprocessors"
+              << (pipeline.premap.enabled ? ", automatic pre-map" : "") << ")\n";
     return 0;
   } catch (const std::exception& error) {
     print_error("invalid pipeline", error);

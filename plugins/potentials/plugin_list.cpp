@@ -8,6 +8,7 @@
 #include "blocks.hpp"
 #include "double_well.hpp"
 #include "gaussian.hpp"
+#include "gaussian_mixture.hpp"
 #include "many_well.hpp"
 #include "support.hpp"
 
@@ -91,6 +92,81 @@ std::shared_ptr<PluginObject> make_gaussian(const Parameters& params) {
   }
 }
 
+// One component's covariance: a number v (v I), an array of d numbers (a diagonal), or d rows of
+// d numbers (a full matrix).
+arma::mat read_component_covariance(const boost::json::value& value, const std::string& pointer, arma::uword d) {
+  const char* forms = "give a variance v (meaning v I), d variances (a diagonal) or d rows of d numbers";
+  if (value.is_number()) {
+    const double variance = value.to_number<double>();
+    if (!(variance > 0.0) || !std::isfinite(variance))
+      throw ConfigurationError(pointer, "expected a positive variance, found " + format_value(value));
+    return variance * arma::eye(d, d);
+  }
+  const boost::json::array* entries = value.if_array();
+  if (!entries || entries->empty())
+    throw ConfigurationError(pointer, "expected a covariance, found " + format_value(value) + "; " + forms);
+
+  arma::mat covariance;
+  if ((*entries)[0].is_number()) {
+    const arma::vec variances = read_vector(value, pointer);
+    if (variances.n_elem != d)
+      throw ConfigurationError(pointer, "expected " + std::to_string(d) + " variances (one per coordinate), found " +
+                                            std::to_string(variances.n_elem));
+    for (arma::uword k = 0; k < d; ++k)
+      if (!(variances(k) > 0.0))
+        throw ConfigurationError(pointer + "/" + std::to_string(k), "expected a positive variance, found " +
+                                                                        format_number(variances(k)));
+    covariance = arma::diagmat(variances);
+  } else {
+    covariance = read_matrix(value, pointer);
+  }
+  const std::string defect = covariance_defect(covariance, d);
+  if (!defect.empty()) throw ConfigurationError(pointer, defect);
+  return covariance;
+}
+
+std::shared_ptr<PluginObject> make_gaussian_mixture(const Parameters& params) {
+  const boost::json::array& mean_list = params.json("means").get_array();
+  if (mean_list.empty()) params.fail("means", "the list of means is empty; give one array of d numbers per component");
+  std::vector<arma::vec> means;
+  for (std::size_t j = 0; j < mean_list.size(); ++j) {
+    const std::string pointer = params.pointer_of("means") + "/" + std::to_string(j);
+    means.push_back(read_vector(mean_list[j], pointer));
+    if (means.back().is_empty()) throw ConfigurationError(pointer, "the mean is empty; give at least one coordinate");
+    if (means.back().n_elem != means.front().n_elem)
+      throw ConfigurationError(pointer, "expected " + std::to_string(means.front().n_elem) + " numbers like mean 0, found " +
+                                            std::to_string(means.back().n_elem));
+  }
+  const arma::uword count = means.size(), d = means.front().n_elem;
+
+  arma::vec weights(count, arma::fill::ones);
+  if (!params.json("weights").get_array().empty()) {
+    weights = read_vector(params.json("weights"), params.pointer_of("weights"));
+    if (weights.n_elem != count)
+      params.fail("weights", "expected " + std::to_string(count) + " weights (one per mean), found " +
+                                 std::to_string(weights.n_elem));
+    for (arma::uword j = 0; j < count; ++j)
+      if (!(weights(j) > 0.0))
+        throw ConfigurationError(params.pointer_of("weights") + "/" + std::to_string(j),
+                                 "expected a positive weight, found " + format_number(weights(j)));
+  }
+
+  // A single number is the shorthand for one isotropic covariance shared by every component.
+  const boost::json::value& covariance_value = params.json("covariances");
+  std::vector<arma::mat> covariances;
+  if (covariance_value.is_number()) {
+    covariances.assign(count, read_component_covariance(covariance_value, params.pointer_of("covariances"), d));
+  } else {
+    const boost::json::array* list = covariance_value.if_array();
+    if (!list || list->size() != count)
+      params.fail("covariances", "expected a number (v I for every component) or an array of " + std::to_string(count) +
+                                     " covariances (one per mean), found " + format_value(covariance_value));
+    for (std::size_t j = 0; j < count; ++j)
+      covariances.push_back(read_component_covariance((*list)[j], params.pointer_of("covariances") + "/" + std::to_string(j), d));
+  }
+  return std::make_shared<GaussianMixturePotential>(weights, means, covariances);
+}
+
 std::shared_ptr<PluginObject> make_double_well(const Parameters& params) {
   return std::make_shared<DoubleWellPotential>(static_cast<arma::uword>(params.integer("dimension")),
                                                params.number("delta"));
@@ -172,6 +248,22 @@ PluginInfo gaussian_plugin() {
           [](const Parameters& params, PluginContext&) { return make_gaussian(params); }};
 }
 
+PluginInfo gaussian_mixture_plugin() {
+  return {PluginKind::potential,
+          "gaussian_mixture",
+          plugin_version,
+          "Gaussian mixture Phi = -log sum_j w_j N(x; m_j, S_j); no polynomial form, so v(0) is built by TT-cross.",
+          {required_parameter("means", ParameterType::array,
+                              "Component means m_j as an array of K arrays of d numbers; K is the number of components."),
+           json_parameter("weights", boost::json::array(), ParameterType::array,
+                          "Component weights w_j as K positive numbers, normalised to sum 1; empty gives equal weights."),
+           json_parameter("covariances", 1.0, ParameterType::any,
+                          "Component covariances S_j. One number v sets S_j = v I for every component. An array has "
+                          "one entry per component: a number v (v I), d variances (a diagonal) or d rows of d numbers "
+                          "(symmetric positive definite).")},
+          [](const Parameters& params, PluginContext&) { return make_gaussian_mixture(params); }};
+}
+
 PluginInfo double_well_plugin() {
   return {PluginKind::potential,
           "double_well",
@@ -218,7 +310,8 @@ PluginInfo blocks_plugin() {
 }  // namespace
 
 PluginManifest potential_plugin_manifest() {
-  return {{gaussian_plugin(), double_well_plugin(), banana_plugin(), many_well_plugin(), blocks_plugin()}};
+  return {{gaussian_plugin(), gaussian_mixture_plugin(), double_well_plugin(), banana_plugin(), many_well_plugin(),
+           blocks_plugin()}};
 }
 
 }  // namespace hjbtt

@@ -4,6 +4,8 @@
 #pragma once
 
 #include "hjbtt/core/ftt.hpp"
+#include "hjbtt/core/initial_condition.hpp"
+#include "hjbtt/core/premap.hpp"
 #include "hjbtt/core/registry.hpp"
 #include "hjbtt/integrator.hpp"
 #include "hjbtt/postprocessor.hpp"
@@ -29,6 +31,15 @@ struct PluginSpec {
   std::string pointer;        // JSON pointer of the {"plugin": ..., "params": ...} object
 };
 
+// When a solve writes checkpoints (the "checkpoint" key). A checkpoint is written when either
+// trigger fires, when SIGINT or SIGTERM stops the solve, and when the solve ends. Checkpoints
+// never change the results.
+struct CheckpointOptions {
+  bool enabled = true;
+  double every_seconds = 30.0;  // wall-clock interval; 0 turns this trigger off
+  std::int64_t every_steps = 0; // accepted steps between checkpoints; 0 turns this trigger off
+};
+
 struct Pipeline {
   std::filesystem::path file;
   boost::json::object document;  // as run, with command-line overrides applied
@@ -36,8 +47,15 @@ struct Pipeline {
   std::vector<std::filesystem::path> plugin_paths;  // resolved against the pipeline's folder
   double final_time = 5.0;
   double initial_tolerance = 1e-12;
+  // The "initial_condition" section; its rounding tolerance is hjb.initial_tolerance and its
+  // cross seed is the pipeline seed.
+  InitialConditionOptions initial_condition;
+  // The "premap" section, enabled by "domain": "auto" in the basis parameters. The basis spec
+  // then carries the box [-width, width] in place of "auto", while `document` keeps "auto".
+  PremapOptions premap;
   PluginSpec potential, basis, integrator, sampler;
   std::vector<PluginSpec> postprocessors;
+  CheckpointOptions checkpoint;
 };
 
 // Parses pipeline text; `base` is the folder relative plugin paths are resolved against.
