@@ -62,9 +62,9 @@ boost::json::object to_json(const Premap& premap);
 void check_premap(const PremapOptions& options, const Potential& potential, const InitialConditionOptions& initial);
 
 // Finds the mode of exp(-Phi) and the whitening map there. `description` names the potential in
-// messages. Throws NumericalFailure, naming the setting to change, in four cases: Phi or its
-// gradient is not finite at the start, the line search finds no decrease, max_iterations pass
-// without convergence, or the Hessian at a stationary point is not positive definite.
+// messages. Throws NumericalFailure, naming the setting to change, in four cases. Phi or its
+// gradient is not finite at the start. The line search finds no decrease. max_iterations pass
+// without convergence. The Hessian at a stationary point is not positive definite.
 Premap find_premap(const Potential& potential, const PremapOptions& options, const std::string& description);
 
 // Computes the Hessian of Phi at x by central differences of its gradient, with step steps(j) in
