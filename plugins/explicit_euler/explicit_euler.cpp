@@ -152,13 +152,7 @@ void ExplicitEuler::integrate(FunctionalTT v, double t_begin, double t_end, Inte
 
 void ExplicitEuler::resume(FunctionalTT v, double t, double t_end, const IntegratorState& state, IntegrationObserver& observer,
                            const RunContext& context) {
-  const auto number = [&](const char* name) {
-    const auto found = state.numbers.find(name);
-    if (found == state.numbers.end())
-      throw ConfigurationError("/integrator", std::string("explicit_euler: the checkpoint has no value '") + name +
-                                                  "'; it was not written by this integrator");
-    return found->second;
-  };
+  const auto number = [&](const char* key) { return state.number(key, "explicit_euler"); };
   Progress progress;
   progress.t_begin = number("t_begin");
   progress.t = t;

@@ -285,13 +285,7 @@ void ExponentialEuler::integrate(FunctionalTT v, double t_begin, double t_end, I
 
 void ExponentialEuler::resume(FunctionalTT v, double t, double t_end, const IntegratorState& state,
                               IntegrationObserver& observer, const RunContext& context) {
-  const auto number = [&](const char* name) {
-    const auto found = state.numbers.find(name);
-    if (found == state.numbers.end())
-      throw ConfigurationError("/integrator", std::string("exponential_euler: the checkpoint has no value '") + name +
-                                                  "'; it was not written by this integrator");
-    return found->second;
-  };
+  const auto number = [&](const char* key) { return state.number(key, "exponential_euler"); };
   Progress progress;
   progress.t_begin = number("t_begin");
   progress.t = t;

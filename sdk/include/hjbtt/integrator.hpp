@@ -39,6 +39,16 @@ struct StepRecord {
 struct IntegratorState {
   std::map<std::string, double> numbers;
   std::map<std::string, TensorTrain> tensors;  // a TensorTrain with no cores is stored as well
+
+  // Returns the saved number `name`, or throws ConfigurationError naming `integrator` when the
+  // checkpoint was written by another integrator.
+  double number(const std::string& name, const std::string& integrator) const {
+    const auto found = numbers.find(name);
+    if (found == numbers.end())
+      throw ConfigurationError("/integrator", integrator + ": the checkpoint has no value '" + name +
+                                                  "'; it was not written by this integrator");
+    return found->second;
+  }
 };
 
 class IntegrationObserver {
