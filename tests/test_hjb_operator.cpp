@@ -168,6 +168,61 @@ TEST_CASE("projection error matches the dense one") {
   }
 }
 
+TEST_CASE("projection error per mode matches the dense one") {
+  // Leaving mode k unprojected keeps the exact expansion's coefficients with any index in mode k
+  // and index <= p_j in the other mode j; the error is the part of that beyond the leading block.
+  const BasisSet bases = test_bases();
+  const hjbtt::HjbOperator hjb(bases);
+  const Grid grid(bases);
+  for (unsigned seed = 1; seed <= 3; ++seed) {
+    CAPTURE(seed);
+    arma::arma_rng::set_seed(20 + seed);
+    const TensorTrain v = random_tt(bases, 3);
+    const arma::mat exact = grid.project(grid.gradient_product(dense(v), dense(v)), true);
+    const double leading2 = std::pow(arma::norm(leading_block(exact, bases), "fro"), 2);
+    const arma::mat keeps[2] = {exact.cols(0, bases[1]->size() - 1), exact.rows(0, bases[0]->size() - 1)};
+
+    const std::vector<double> errors = hjb.mode_projection_errors(v);
+    REQUIRE(errors.size() == 2);
+    for (int k = 0; k < 2; ++k) {
+      const double wide2 = std::pow(arma::norm(keeps[k], "fro"), 2);
+      const double expected = std::sqrt((wide2 - leading2) / wide2);
+      REQUIRE(expected > 1e-3);
+      CHECK(errors[k] == doctest::Approx(expected).epsilon(1e-9));
+    }
+  }
+}
+
+TEST_CASE("spectral viscosity damps only the top degrees") {
+  // Degree 9 with cutoff 0.5: m = 4, so S = diag(0, .., 0, (1/5)^2, .., 1) from degree 5 on.
+  // Degree 4 with cutoff 0.25: m = max(2, 1) = 2, damping degrees 3 and 4 only.
+  const LegendreBasis wide(9, -4.0, 4.0), narrow(4, -4.0, 4.0);
+  const hjbtt::SpectralViscosity viscosity{300.0, 0.5};
+  const arma::mat S = hjbtt::viscosity_matrix(wide, viscosity);
+  for (arma::uword i = 0; i < 10; ++i) {
+    const double expected = i > 4 ? 300.0 * std::pow((i - 4.0) / 5.0, 2) : 0.0;
+    CHECK(S(i, i) == doctest::Approx(expected).epsilon(1e-14));
+  }
+  CHECK(arma::norm(S - arma::diagmat(S.diag()), "fro") == 0.0);
+  const arma::vec low = hjbtt::viscosity_matrix(narrow, {300.0, 0.25}).diag();
+  CHECK(arma::norm(low.head(3)) == 0.0);
+  CHECK(low(3) == doctest::Approx(75.0));
+  CHECK(arma::norm(hjbtt::viscosity_matrix(wide, {}), "fro") == 0.0);
+
+  // In the operator it subtracts nu S_k in each mode, and only from the linear part.
+  const BasisSet bases = test_bases();
+  const hjbtt::HjbOperator plain(bases), damped(bases, {50.0, 0.5});
+  arma::arma_rng::set_seed(31);
+  const TensorTrain v = random_tt(bases, 2);
+  const arma::mat S0 = hjbtt::viscosity_matrix(*bases[0], {50.0, 0.5}), S1 = hjbtt::viscosity_matrix(*bases[1], {50.0, 0.5});
+  REQUIRE(arma::norm(S0, "fro") > 0.0);
+  REQUIRE(arma::norm(S1, "fro") > 0.0);
+  const arma::mat expected = dense(plain.linear_part(v)) - S0 * dense(v) - dense(v) * S1.t();
+  CHECK(relative_difference(dense(damped.linear_part(v)), expected) <= 1e-13);
+  CHECK(relative_difference(dense(damped.projected_gradient_product(v, v)), dense(plain.projected_gradient_product(v, v))) ==
+        0.0);
+}
+
 TEST_CASE("linearization matches the dense formula") {
   const BasisSet bases = test_bases();
   const hjbtt::HjbOperator hjb(bases);

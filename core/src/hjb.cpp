@@ -479,10 +479,23 @@ std::vector<arma::mat> rule_member(const std::vector<Rule>& rules, arma::mat Rul
 
 }  // namespace
 
-HjbOperator::HjbOperator(BasisSet bases) : bases_(std::move(bases)) {
+arma::mat viscosity_matrix(const Basis& basis, const SpectralViscosity& viscosity) {
+  const arma::uword p = basis.degree(), n = basis.size();
+  arma::mat damping(n, n, arma::fill::zeros);
+  if (!(viscosity.strength > 0.0)) return damping;
+  const arma::uword m = std::max<arma::uword>(2, static_cast<arma::uword>(std::floor(viscosity.cutoff * double(p))));
+  for (arma::uword i = m + 1; i <= p; ++i) {
+    const double s = double(i - m) / double(p - m);
+    damping(i, i) = viscosity.strength * s * s;
+  }
+  return damping;
+}
+
+HjbOperator::HjbOperator(BasisSet bases, SpectralViscosity viscosity) : bases_(std::move(bases)) {
   for (const auto& basis : bases_) {
     derivative_.push_back(basis->derivative_matrix());
-    linear_.push_back(basis->second_derivative_matrix() + basis->x_derivative_matrix());
+    linear_.push_back(basis->second_derivative_matrix() + basis->x_derivative_matrix() -
+                      viscosity_matrix(*basis, viscosity));
     product_.push_back(basis->product_tensor(basis->size()));
     product_full_.push_back(basis->product_tensor(2 * basis->size() - 1));
   }
@@ -553,6 +566,41 @@ double HjbOperator::projection_error_of(const TensorTrain& v, const TensorTrain&
   if (nonlinear_norm) *nonlinear_norm = std::sqrt(std::max(full_squared, 0.0));
   if (full_squared <= 0.0) return 0.0;
   return std::sqrt(std::max(full_squared - projected_squared, 0.0) / full_squared);
+}
+
+std::vector<double> HjbOperator::mode_projection_errors(const TensorTrain& v) const {
+  const std::size_t d = v.dimension();
+  std::vector<double> errors(d, 0.0);
+
+  // Without a product rule: form the product that keeps mode k unprojected, one mode at a time.
+  if (!has_product_rule_) {
+    const TensorTrain projected = projected_product_impl(v, v, product_);
+    const double projected2 = dot(projected, projected);
+    for (std::size_t k = 0; k < d; ++k) {
+      std::vector<arma::cube> products = product_;
+      products[k] = product_full_[k];
+      const TensorTrain wide = projected_product_impl(v, v, products);
+      const double wide2 = dot(wide, wide);
+      errors[k] = wide2 > 0.0 ? std::sqrt(std::max(wide2 - projected2, 0.0) / wide2) : 0.0;
+    }
+    return errors;
+  }
+
+  // With it: the factored norms, with mode k's rule swapped for the exact one.
+  const NodalCores projected = nodal_cores(v, projected_rule_);
+  const NodalCores full = nodal_cores(v, full_rule_);
+  const std::vector<arma::mat> projected_grams = rule_member(projected_rule_, &ProductRule::gram);
+  const double projected2 = product_norm2(projected, projected_grams);
+  for (std::size_t k = 0; k < d; ++k) {
+    NodalCores mixed = projected;
+    mixed.plain[k] = full.plain[k];
+    mixed.applied[k] = full.applied[k];
+    std::vector<arma::mat> grams = projected_grams;
+    grams[k] = full_rule_[k].gram;
+    const double wide2 = product_norm2(mixed, grams);
+    errors[k] = wide2 > 0.0 ? std::sqrt(std::max(wide2 - projected2, 0.0) / wide2) : 0.0;
+  }
+  return errors;
 }
 
 RightHandSide HjbOperator::evaluate(const TensorTrain& v, bool with_projection_error) const {
