@@ -8,6 +8,7 @@
 #include "hjbtt/core/hjb.hpp"
 
 #include <cmath>
+#include <string>
 
 namespace {
 
@@ -29,6 +30,21 @@ FunctionalTT isotropic_gaussian(arma::uword d, double s, arma::uword degree) {
   for (arma::uword k = 0; k < d; ++k) terms.push_back({1.0 / (2.0 * s * s), {{k, arma::vec{0.0, 0.0, 1.0}}}});
   const BasisSet bases(d, std::make_shared<LegendreBasis>(degree, -5.0, 5.0));
   return ftt_from_polynomial(terms, bases, 1e-14);
+}
+
+// Phi = x_1^2 / 2 + (x_2^2 - 2)^2 + x_3^2 / 2 on bases of degrees 2, `degree` and 2.
+FunctionalTT well_between_gaussians(arma::uword degree) {
+  const SeparablePolynomial terms{{0.5, {{0, arma::vec{0.0, 0.0, 1.0}}}},
+                                  {1.0, {{1, arma::vec{4.0, 0.0, -4.0, 0.0, 1.0}}}},
+                                  {0.5, {{2, arma::vec{0.0, 0.0, 1.0}}}}};
+  const auto quadratic = std::make_shared<LegendreBasis>(2, -5.0, 5.0);
+  return ftt_from_polynomial(terms, BasisSet{quadratic, std::make_shared<LegendreBasis>(degree, -5.0, 5.0), quadratic}, 1e-14);
+}
+
+// The tilted double well of the many-well benchmark, x^4 - 6 x^2 - 0.5 x, on [-5, 5].
+FunctionalTT tilted_well(arma::uword degree) {
+  const SeparablePolynomial terms{{1.0, {{0, arma::vec{0.0, -0.5, -6.0, 0.0, 1.0}}}}};
+  return ftt_from_polynomial(terms, BasisSet{std::make_shared<LegendreBasis>(degree, -5.0, 5.0)}, 1e-14);
 }
 
 // Phi = (x^2 - 2)^2 in one dimension, degree 4.
@@ -121,6 +137,77 @@ TEST_CASE("projection error raises the degree") {
   ExplicitEuler(options).integrate(double_well(4), 0.0, 0.5, fixed, RunContext{});
   CHECK(fixed.steps.back().degrees.front() == 4);
   CHECK(fixed.steps.front().projection_error > 0.0);
+}
+
+TEST_CASE("degrees are raised only in the modes that need it") {
+  // The squared gradient of the quadratic modes has degree 2 and fits; only the double-well
+  // mode drops part of its square, so only its degree may grow.
+  ExplicitEulerOptions options;
+  options.projection_tolerance = 1e-3;
+  options.max_degree = 10;
+  Recorder recorder;
+  ExplicitEuler(options).integrate(well_between_gaussians(4), 0.0, 0.3, recorder, RunContext{});
+  REQUIRE_FALSE(recorder.steps.empty());
+  const std::vector<arma::uword> degrees = recorder.steps.back().degrees;
+  REQUIRE(degrees.size() == 3);
+  CHECK(degrees[0] == 2);
+  CHECK(degrees[1] > 4);
+  CHECK(degrees[1] <= 10);
+  CHECK(degrees[2] == 2);
+
+  const HjbOperator hjb(well_between_gaussians(4).bases());
+  const std::vector<double> errors = hjb.mode_projection_errors(well_between_gaussians(4).coefficients());
+  // The quadratic modes' errors are rounding noise of a difference of norms (about 1e-8).
+  CHECK(errors[0] <= 1e-6);
+  CHECK(errors[1] > 1e-3);
+  CHECK(errors[2] <= 1e-6);
+}
+
+TEST_CASE("a fixed step ignores every criterion") {
+  ExplicitEulerOptions options;
+  options.fixed_step = 0.03;
+  options.stability_factor = 0.01;  // would force steps near 3e-4 if it applied
+  Recorder recorder;
+  ExplicitEuler(options).integrate(isotropic_gaussian(3, 0.6, 2), 0.0, 0.5, recorder, RunContext{});
+  REQUIRE(recorder.steps.size() == 17);  // 16 steps of 0.03 and one of 0.02
+  for (std::size_t i = 0; i + 1 < recorder.steps.size(); ++i) CHECK(recorder.steps[i].step == doctest::Approx(0.03));
+  CHECK(recorder.steps.back().t == doctest::Approx(0.5));
+  CHECK(recorder.steps.front().stiffness > 0.0);
+}
+
+TEST_CASE("spectral viscosity leaves a Gaussian exact") {
+  // The Gaussian solution is quadratic, so its coefficients above degree 2 are zero and stay
+  // zero; the viscosity, which damps only those, must not change the solve. Equal fixed steps
+  // make the two runs comparable coefficient by coefficient.
+  ExplicitEulerOptions options;
+  options.fixed_step = 1e-3;
+  Recorder plain, damped;
+  ExplicitEuler(options).integrate(isotropic_gaussian(3, 0.6, 6), 0.0, 0.2, plain, RunContext{});
+  options.viscosity = {1000.0, 0.5};
+  ExplicitEuler(options).integrate(isotropic_gaussian(3, 0.6, 6), 0.0, 0.2, damped, RunContext{});
+  const arma::vec a = plain.last.coefficients().full(), b = damped.last.coefficients().full();
+  CHECK(arma::norm(a - b) <= 1e-12 * arma::norm(a));
+}
+
+TEST_CASE("spectral viscosity turns a diverging solve into one that finishes") {
+  // Degree 12 on [-5, 5] has a growing Galerkin mode for the tilted well near t = 0.8 (MATH.md
+  // section 5). Without viscosity the solve must stop promptly with the divergence message.
+  ExplicitEulerOptions options;
+  Recorder diverging;
+  try {
+    ExplicitEuler(options).integrate(tilted_well(12), 0.0, 1.5, diverging, RunContext{});
+    FAIL("the solve without viscosity finished");
+  } catch (const NumericalFailure& failure) {
+    CHECK(std::string(failure.what()).find("diverged") != std::string::npos);
+    CHECK(std::string(failure.what()).find("viscosity") != std::string::npos);
+  }
+  CHECK(diverging.steps.size() < 5000);
+
+  options.viscosity = {300.0, 0.5};
+  Recorder damped;
+  ExplicitEuler(options).integrate(tilted_well(12), 0.0, 1.5, damped, RunContext{});
+  CHECK(damped.steps.back().t == doctest::Approx(1.5));
+  CHECK(damped.last.coefficients().is_finite());
 }
 
 TEST_CASE("randomized assembly follows the exact integration") {

@@ -41,6 +41,14 @@ constexpr arma::uword sketch_oversampling = 10;
 // in 10.1 s with the exact and 13.3 s with the randomized assembly.
 constexpr double automatic_rank_cost = 3000.0;
 
+// The solve stops as stalled when the rest of it, at the current step, would need more than
+// stall_factor times the steps that max_steps leaves, and the step has shrunk below
+// stall_shrinkage times the largest accepted step. The second condition spares a stiff start
+// (a narrow target has steps of 1e-6 at t = 0 that grow later); growing Galerkin modes drive
+// the step down from where it was (from 1e-4 to 1e-10 in the degree-10 mixed-20 run).
+constexpr double stall_factor = 10.0;
+constexpr double stall_shrinkage = 1e-3;
+
 double mean_rank_cost(const TensorTrain& v) {
   double sum = 0.0;
   for (std::size_t k = 0; k < v.dimension(); ++k) sum += std::pow(double(v.rank(k)) * double(v.rank(k + 1)), 3.0);
@@ -120,22 +128,61 @@ std::string describe_divergence(const std::string& cause, double t, const Functi
           << "The Galerkin discretisation can have growing modes when the polynomial degree is high for the box"
           << " (degree " << *std::max_element(degrees.begin(), degrees.end()) << " on ["
           << v.bases().front()->lower() << ", " << v.bases().front()->upper() << "]).\n"
-          << "Remedies: enlarge the box (basis domain), lower the basis degree, or lower stability_factor."
+          << "Remedies: enlarge the box (basis domain), lower the basis degree, switch on spectral viscosity"
+          << " (integrator parameter viscosity, e.g. 300), or lower stability_factor."
           << " No samples were written.";
   return message.str();
 }
 
-// Re-expresses v on bases of `increment` higher degree (at most max_degree), zero-padding the
-// cores. Modes that share a basis object keep sharing one.
-FunctionalTT raise_degrees(const FunctionalTT& v, arma::uword increment, arma::uword max_degree) {
+// Re-expresses v with the degree of each mode in `raise` increased by `increment` (at most
+// max_degree), zero-padding its cores. Raised modes that shared a basis object keep sharing one.
+FunctionalTT raise_degrees(const FunctionalTT& v, const std::vector<bool>& raise, arma::uword increment,
+                           arma::uword max_degree) {
   std::map<const Basis*, BasisPtr> raised;
-  BasisSet bases;
-  for (const auto& basis : v.bases()) {
-    auto& target = raised[basis.get()];
-    if (!target) target = basis->with_degree(std::min(basis->degree() + increment, std::max(basis->degree(), max_degree)));
-    bases.push_back(target);
+  BasisSet bases = v.bases();
+  for (std::size_t k = 0; k < bases.size(); ++k) {
+    if (!raise[k]) continue;
+    auto& target = raised[bases[k].get()];
+    if (!target) target = bases[k]->with_degree(std::min(bases[k]->degree() + increment, std::max(bases[k]->degree(), max_degree)));
+    bases[k] = target;
   }
   return v.with_bases(bases);
+}
+
+// Returns the modes whose degree a failed projection criterion raises. These are the modes
+// below max_degree whose own projection error breaks the criterion. When the error is spread
+// so that none does alone, they are those within a factor 2 of the largest error. Modes already at
+// max_degree still count for the largest, so that their error does not raise other modes whose
+// error is rounding noise (about 1e-8, from a difference of two norms). Empty when no mode
+// qualifies.
+std::vector<bool> modes_to_raise(const FunctionalTT& v, const std::vector<double>& mode_errors, double step,
+                                 double nonlinear_norm, double allowed, arma::uword max_degree) {
+  const std::size_t d = v.dimension();
+  std::vector<bool> raise(d, false);
+  const double largest = *std::max_element(mode_errors.begin(), mode_errors.end());
+  if (!(largest > 0.0)) return raise;
+
+  bool any = false;
+  for (std::size_t k = 0; k < d; ++k) {
+    raise[k] = v.bases()[k]->degree() < max_degree && step * mode_errors[k] * nonlinear_norm > allowed;
+    any = any || raise[k];
+  }
+  if (!any)
+    for (std::size_t k = 0; k < d; ++k) raise[k] = v.bases()[k]->degree() < max_degree && mode_errors[k] >= 0.5 * largest;
+  return raise;
+}
+
+// Describes a raise for the log: "mode(s) 2, 5 to degree(s) 10, 8".
+std::string describe_raise(const FunctionalTT& v, const std::vector<bool>& raise) {
+  std::ostringstream modes, degrees;
+  bool first = true;
+  for (std::size_t k = 0; k < raise.size(); ++k) {
+    if (!raise[k]) continue;
+    modes << (first ? "" : ", ") << k + 1;
+    degrees << (first ? "" : ", ") << v.bases()[k]->degree();
+    first = false;
+  }
+  return "mode(s) " + modes.str() + " to degree(s) " + degrees.str();
 }
 
 }  // namespace
@@ -159,13 +206,14 @@ void ExplicitEuler::resume(FunctionalTT v, double t, double t_end, const Integra
   progress.tau = number("tau");
   progress.scale = number("scale");
   progress.steps = static_cast<std::int64_t>(number("steps"));
+  progress.largest_step = number("largest_step");
   if (const auto found = state.tensors.find("direction"); found != state.tensors.end()) progress.direction = found->second;
   advance(std::move(v), std::move(progress), t_end, observer, context);
 }
 
 void ExplicitEuler::advance(FunctionalTT v, Progress progress, double t_end, IntegrationObserver& observer,
                             const RunContext& context) const {
-  auto hjb = std::make_unique<HjbOperator>(v.bases());
+  auto hjb = std::make_unique<HjbOperator>(v.bases(), options_.viscosity);
   const double t_begin = progress.t_begin;
   const double scale = progress.scale;
   const double d = static_cast<double>(v.dimension());
@@ -184,7 +232,8 @@ void ExplicitEuler::advance(FunctionalTT v, Progress progress, double t_end, Int
     }
 
     // Right-hand side at the current state.
-    double step = std::min({tau * options_.growth, options_.max_step, t_end - t});
+    double step = options_.fixed_step > 0.0 ? std::min(options_.fixed_step, t_end - t)
+                                            : std::min({tau * options_.growth, options_.max_step, t_end - t});
     std::uint64_t raises = 0;
     StepSource source = prepare_step(*hjb, v.coefficients(), options_, static_cast<std::uint64_t>(steps), raises);
 
@@ -193,17 +242,18 @@ void ExplicitEuler::advance(FunctionalTT v, Progress progress, double t_end, Int
     // degree rather than shrink the step; at max_degree the step is taken as it is.
     while (options_.projection_tolerance > 0.0 &&
            step * source.projection_error * source.nonlinear_norm > options_.projection_tolerance * norm(v.coefficients())) {
-      const auto degrees = v.degrees();
-      const arma::uword lowest = *std::min_element(degrees.begin(), degrees.end());
-      if (lowest >= options_.max_degree) break;
+      const std::vector<bool> raise =
+          modes_to_raise(v, hjb->mode_projection_errors(v.coefficients()), step, source.nonlinear_norm,
+                         options_.projection_tolerance * norm(v.coefficients()), options_.max_degree);
+      if (std::none_of(raise.begin(), raise.end(), [](bool r) { return r; })) break;
       const double trigger = source.projection_error;
-      v = raise_degrees(v, options_.degree_increment, options_.max_degree);
-      hjb = std::make_unique<HjbOperator>(v.bases());
+      v = raise_degrees(v, raise, options_.degree_increment, options_.max_degree);
+      hjb = std::make_unique<HjbOperator>(v.bases(), options_.viscosity);
       direction = TensorTrain();
       source = prepare_step(*hjb, v.coefficients(), options_, static_cast<std::uint64_t>(steps), ++raises);
       if (context.log)
         context.log->info("explicit_euler: projection error " + format_number(trigger) + " at t = " +
-                          format_number(t) + ", raised the basis degree to " + std::to_string(v.degrees().front()));
+                          format_number(t) + ", raised " + describe_raise(v, raise));
     }
 
     // Stiffness bound from the power iteration on the linearisation.
@@ -211,43 +261,62 @@ void ExplicitEuler::advance(FunctionalTT v, Progress progress, double t_end, Int
     if (!std::isfinite(lambda) || !source.finite)
       throw NumericalFailure(describe_divergence("non-finite right-hand side", t, v));
 
-    if (lambda > 0.0) step = std::min(step, options_.stability_factor / lambda);
-    if (step < options_.min_step || t + step <= t) {
-      std::ostringstream cause;
-      cause << "the stiffness estimate " << lambda << " forces steps below min_step = " << options_.min_step;
-      throw NumericalFailure(describe_divergence(cause.str(), t, v));
-    }
-
-    // Retraction control: halve until the rounding error is acceptable, then bisect upward.
+    // A fixed step records the criteria but obeys none of them, as a baseline for comparisons.
     int rejected = 0;
-    Trial accepted = try_step(v.coefficients(), source, step, options_);
-    double failed_step = 0.0;
-    while (!accepted.finite || accepted.retraction_error > options_.retraction_tolerance) {
-      if (step <= options_.min_step) {
-        std::ostringstream message;
-        message << "explicit_euler: the step fell below min_step = " << options_.min_step << " at t = " << t
-                << " (retraction error " << accepted.retraction_error << " > " << options_.retraction_tolerance
-                << "); raise max_rank (now " << options_.max_rank << ") or retraction_tolerance";
-        throw NumericalFailure(accepted.finite ? message.str() : describe_divergence("non-finite step", t, v));
-      }
-      failed_step = step;
-      step *= 0.5;
-      ++rejected;
+    Trial accepted;
+    if (options_.fixed_step > 0.0) {
       accepted = try_step(v.coefficients(), source, step, options_);
-    }
-    if (rejected > 0) {
-      double low = step, high = failed_step;
-      for (int i = 0; i < options_.bisection_steps; ++i) {
-        const double middle = 0.5 * (low + high);
-        Trial trial = try_step(v.coefficients(), source, middle, options_);
-        if (trial.finite && trial.retraction_error <= options_.retraction_tolerance) {
-          accepted = std::move(trial);
-          low = middle;
-        } else {
-          high = middle;
-        }
+      if (!accepted.finite) throw NumericalFailure(describe_divergence("non-finite step", t, v));
+    } else {
+      if (lambda > 0.0) step = std::min(step, options_.stability_factor / lambda);
+      if (step < options_.min_step || t + step <= t) {
+        std::ostringstream cause;
+        cause << "the stiffness estimate " << lambda << " forces steps below min_step = " << options_.min_step;
+        throw NumericalFailure(describe_divergence(cause.str(), t, v));
       }
-      step = low;
+
+      // Retraction control: halve until the rounding error is acceptable, then bisect upward.
+      accepted = try_step(v.coefficients(), source, step, options_);
+      double failed_step = 0.0;
+      while (!accepted.finite || accepted.retraction_error > options_.retraction_tolerance) {
+        if (step <= options_.min_step) {
+          std::ostringstream message;
+          message << "explicit_euler: the step fell below min_step = " << options_.min_step << " at t = " << t
+                  << " (retraction error " << accepted.retraction_error << " > " << options_.retraction_tolerance
+                  << "); raise max_rank (now " << options_.max_rank << ") or retraction_tolerance";
+          throw NumericalFailure(accepted.finite ? message.str() : describe_divergence("non-finite step", t, v));
+        }
+        failed_step = step;
+        step *= 0.5;
+        ++rejected;
+        accepted = try_step(v.coefficients(), source, step, options_);
+      }
+      if (rejected > 0) {
+        double low = step, high = failed_step;
+        for (int i = 0; i < options_.bisection_steps; ++i) {
+          const double middle = 0.5 * (low + high);
+          Trial trial = try_step(v.coefficients(), source, middle, options_);
+          if (trial.finite && trial.retraction_error <= options_.retraction_tolerance) {
+            accepted = std::move(trial);
+            low = middle;
+          } else {
+            high = middle;
+          }
+        }
+        step = low;
+      }
+
+      // A stall: at this step the rest of the solve would take far more than the steps left.
+      // Growing Galerkin modes show up this way before the norm runs away: the stiffness
+      // estimate climbs and the step shrinks toward min_step, each step costing as much as before.
+      const double steps_left = double(options_.max_steps - steps) + 1.0;
+      if ((t_end - t) / step > stall_factor * steps_left && step < stall_shrinkage * progress.largest_step) {
+        std::ostringstream cause;
+        cause << "the step shrank to " << step << " with stiffness estimate " << lambda << ", so the remaining time "
+              << t_end - t << " would need more than " << stall_factor << " times the " << steps_left
+              << " steps left of max_steps";
+        throw NumericalFailure(describe_divergence(cause.str(), t, v));
+      }
     }
 
     // Divergence: the spatially constant part of v grows like d t, everything else stays
@@ -267,9 +336,10 @@ void ExplicitEuler::advance(FunctionalTT v, Progress progress, double t_end, Int
     v.coefficients() = std::move(accepted.state);
     t = t_next;
     tau = step;
+    progress.largest_step = std::max(progress.largest_step, step);
 
     StepRecord record;
-    record.t = t;
+    record.t = t_next;
     record.step = step;
     record.ranks = v.coefficients().ranks();
     record.degrees = v.degrees();
@@ -280,7 +350,11 @@ void ExplicitEuler::advance(FunctionalTT v, Progress progress, double t_end, Int
     observer.accepted(v, record);
     if (observer.checkpoint_due()) {
       IntegratorState state;
-      state.numbers = {{"t_begin", t_begin}, {"tau", tau}, {"scale", scale}, {"steps", static_cast<double>(steps)}};
+      state.numbers = {{"t_begin", t_begin},
+                       {"tau", tau},
+                       {"scale", scale},
+                       {"steps", static_cast<double>(steps)},
+                       {"largest_step", progress.largest_step}};
       state.tensors = {{"direction", direction}};
       observer.checkpoint(state);
     }

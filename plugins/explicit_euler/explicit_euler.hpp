@@ -5,11 +5,15 @@
 //   - retraction: the relative rounding error of v + tau F stays below retraction_tolerance.
 //     A failing step is halved, then enlarged again by bisection between the halves.
 // The projection error of the squared gradient is recorded every step. With a projection
-// tolerance, the degree of every mode is raised (up to max_degree) when tau |N - P N| exceeds
-// projection_tolerance |v|; each change is logged and appears in the step history.
+// tolerance, degrees are raised per mode (up to max_degree) when tau |N - P N| exceeds
+// projection_tolerance |v|: the modes whose own share of the projection error breaks the
+// criterion, or the worst modes when the error is spread thinly. Each change is logged and
+// appears in the step history.
 //
-// Divergence (non-finite coefficients, or a norm that runs away from the scale of the initial
-// and the stationary solution) stops the run with NumericalFailure naming the remedies.
+// Divergence (non-finite coefficients, a norm that runs away from the scale of the initial and
+// the stationary solution, or steps that shrink until the solve cannot finish within max_steps)
+// stops the run with NumericalFailure naming the remedies. Spectral viscosity (HjbOperator) is
+// the remedy that keeps box and degree; fixed_step turns every criterion off for comparisons.
 //
 // Two assemblies of the step give the same update within the rounding tolerance:
 //   - exact: forms F(v) with its rank-2 r^2 squared gradient, then rounds v + tau F, O(d n r^6);
@@ -22,6 +26,7 @@
 // every mode on, where it was measured to be faster, and the exact one below.
 #pragma once
 
+#include "hjbtt/core/hjb.hpp"
 #include "hjbtt/integrator.hpp"
 
 namespace hjbtt {
@@ -46,6 +51,8 @@ struct ExplicitEulerOptions {
   arma::uword max_degree = 12;
   arma::uword degree_increment = 2;
   Assembly assembly = Assembly::automatic;
+  double fixed_step = 0.0;       // > 0: every step has this length and no criterion shortens it
+  SpectralViscosity viscosity;   // strength 0: off
 };
 
 class ExplicitEuler : public Integrator {
@@ -55,8 +62,8 @@ public:
   void integrate(FunctionalTT v, double t_begin, double t_end, IntegrationObserver& observer,
                  const RunContext& context) override;
 
-  // Checkpoints carry the numbers "t_begin", "tau", "scale" and "steps" and the tensor train
-  // "direction", which decide the next step together with the last accepted state.
+  // Checkpoints carry the numbers "t_begin", "tau", "scale", "steps" and "largest_step" and the
+  // tensor train "direction", which decide the next step together with the last accepted state.
   bool resumable() const override { return true; }
   void resume(FunctionalTT v, double t, double t_end, const IntegratorState& state, IntegrationObserver& observer,
               const RunContext& context) override;
@@ -69,6 +76,7 @@ private:
     double tau = 0.0;        // last accepted step; the next trial step is growth * tau
     double scale = 0.0;      // norm scale of the divergence check, from the initial state
     std::int64_t steps = 0;  // steps started, for max_steps
+    double largest_step = 0.0;  // largest accepted step, for the stall check
     TensorTrain direction;   // power-iteration vector, carried over steps as a warm start
   };
 

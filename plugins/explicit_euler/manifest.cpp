@@ -36,11 +36,21 @@ hjbtt::PluginManifest build_manifest() {
       integer_parameter("max_degree", static_cast<std::int64_t>(defaults.max_degree),
                         "Highest basis degree that degree adaptivity may reach.", 0, 64),
       integer_parameter("degree_increment", static_cast<std::int64_t>(defaults.degree_increment),
-                        "Degree added to every mode at each raise.", 1, 16),
+                        "Degree added to a mode at each raise.", 1, 16),
       string_parameter("assembly", "auto",
                        "How each step forms v + tau F(v): \"randomized\" rounds it by a sketch without forming the "
                        "rank-2 r^2 squared gradient, \"exact\" forms F(v) and rounds the sum, \"auto\" takes "
                        "randomized from TT ranks of about 4 in every mode on. All agree within rank_tolerance."),
+      number_parameter("fixed_step", defaults.fixed_step,
+                       "A step length that every step takes, with no step control (for comparisons); 0 keeps the "
+                       "adaptive controller.", 0.0, 10.0),
+      number_parameter("viscosity", defaults.viscosity.strength,
+                       "Spectral viscosity nu: damps the degrees above viscosity_cutoff of each mode at rate up to nu, "
+                       "a remedy for growing Galerkin modes at high degree; 0 is off, 100-1000 a useful range.",
+                       0.0, 1e8),
+      number_parameter("viscosity_cutoff", defaults.viscosity.cutoff,
+                       "Fraction of each mode's degree below which the viscosity damps nothing (degrees <= 2 never).",
+                       0.0, 1.0),
   };
   info.factory = [](const Parameters& p, PluginContext&) -> std::shared_ptr<PluginObject> {
     ExplicitEulerOptions o;
@@ -65,6 +75,9 @@ hjbtt::PluginManifest build_manifest() {
     else if (assembly == "exact") o.assembly = Assembly::exact;
     else if (assembly == "randomized") o.assembly = Assembly::randomized;
     else p.fail("assembly", "expected \"auto\", \"exact\" or \"randomized\", found \"" + assembly + "\"");
+    o.fixed_step = p.number("fixed_step");
+    o.viscosity.strength = p.number("viscosity");
+    o.viscosity.cutoff = p.number("viscosity_cutoff");
     if (o.min_step > o.max_step) p.fail("min_step", "min_step must not exceed max_step");
     // Rounding to rank_tolerance alone can produce errors up to rank_tolerance, so a smaller
     // retraction_tolerance would reject every step.

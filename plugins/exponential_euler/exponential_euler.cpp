@@ -60,7 +60,8 @@ std::string describe_divergence(const std::string& cause, double t, const Functi
           << "The Galerkin discretisation can have growing modes when the polynomial degree is high for the box"
           << " (degree " << *std::max_element(degrees.begin(), degrees.end()) << " on [" << v.bases().front()->lower()
           << ", " << v.bases().front()->upper() << "]).\n"
-          << "Remedies: enlarge the box (basis domain) or lower the basis degree";
+          << "Remedies: enlarge the box (basis domain), lower the basis degree, or switch on spectral viscosity"
+          << " (integrator parameter viscosity, e.g. 300)";
   if (split == LinearSplit::hjb) message << "; set linear_part to \"ornstein_uhlenbeck\", whose linear flow is dissipative";
   message << ". No samples were written.";
   return message.str();
@@ -135,8 +136,8 @@ struct Trial {
 class Stepper {
 public:
   Stepper(const BasisSet& bases, const ExponentialEulerOptions& options)
-      : hjb_(bases),
-        flow_(bases, options.linear_part),
+      : hjb_(bases, options.viscosity),
+        flow_(bases, options.linear_part, options.viscosity),
         rule_(unit_gauss_rule(static_cast<arma::uword>(options.phi_nodes))),
         check_rule_(unit_gauss_rule(static_cast<arma::uword>(options.phi_nodes) + 1)),
         options_(options) {}
@@ -221,10 +222,13 @@ private:
 
 }  // namespace
 
-LinearFlow::LinearFlow(const BasisSet& bases, LinearSplit split) {
+LinearFlow::LinearFlow(const BasisSet& bases, LinearSplit split, const SpectralViscosity& viscosity) {
+  // The viscosity damps only degrees above 2, so it leaves q = |x|^2 / 2 alone and belongs to the
+  // exactly integrated part of either split.
   const double sign = split == LinearSplit::ornstein_uhlenbeck ? -1.0 : 1.0;
   for (std::size_t k = 0; k < bases.size(); ++k) {
-    generators_.push_back(bases[k]->second_derivative_matrix() + sign * bases[k]->x_derivative_matrix());
+    generators_.push_back(bases[k]->second_derivative_matrix() + sign * bases[k]->x_derivative_matrix() -
+                          viscosity_matrix(*bases[k], viscosity));
     std::size_t first = k;
     for (std::size_t j = 0; j < k; ++j)
       if (bases[j] == bases[k]) {

@@ -59,6 +59,7 @@ struct ExponentialEulerOptions {
   int order = 2;
   int phi_nodes = 4;
   LinearSplit linear_part = LinearSplit::ornstein_uhlenbeck;
+  SpectralViscosity viscosity;  // strength 0: off
   double divergence_factor = 100.0;
   std::int64_t max_steps = 100000;
 };
@@ -66,7 +67,7 @@ struct ExponentialEulerOptions {
 // The linear part L_s = sum_k A_k of a split, its reference state q and its flow exp(h L_s).
 class LinearFlow {
 public:
-  LinearFlow(const BasisSet& bases, LinearSplit split);
+  LinearFlow(const BasisSet& bases, LinearSplit split, const SpectralViscosity& viscosity = {});
 
   // q: |x|^2 / 2 for the OU split (only the modes of degree >= 2 carry x_k^2 / 2), 0 for hjb.
   const TensorTrain& reference() const { return reference_; }
