@@ -155,6 +155,13 @@ TEST_CASE("degrees are raised only in the modes that need it") {
   CHECK(degrees[1] <= 10);
   CHECK(degrees[2] == 2);
 
+  options.raise_all_modes = true;
+  Recorder all;
+  ExplicitEuler(options).integrate(well_between_gaussians(4), 0.0, 0.3, all, RunContext{});
+  REQUIRE_FALSE(all.steps.empty());
+  CHECK(all.steps.back().degrees[0] > 2);
+  CHECK(all.steps.back().degrees[2] > 2);
+
   const HjbOperator hjb(well_between_gaussians(4).bases());
   const std::vector<double> errors = hjb.mode_projection_errors(well_between_gaussians(4).coefficients());
   // The quadratic modes' errors are rounding noise of a difference of norms (about 1e-8).

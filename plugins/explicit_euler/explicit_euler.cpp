@@ -172,17 +172,22 @@ std::vector<bool> modes_to_raise(const FunctionalTT& v, const std::vector<double
   return raise;
 }
 
-// Describes a raise for the log: "mode(s) 2, 5 to degree(s) 10, 8".
+// Describes a raise for the log, with runs of modes as ranges: "modes 1-4, 7 to degree 8", or
+// "modes 1-3 to degrees 8, 6, 8" when the new degrees differ.
 std::string describe_raise(const FunctionalTT& v, const std::vector<bool>& raise) {
   std::ostringstream modes, degrees;
-  bool first = true;
+  std::vector<arma::uword> raised;
   for (std::size_t k = 0; k < raise.size(); ++k) {
     if (!raise[k]) continue;
-    modes << (first ? "" : ", ") << k + 1;
-    degrees << (first ? "" : ", ") << v.bases()[k]->degree();
-    first = false;
+    const std::size_t first = k;
+    while (k + 1 < raise.size() && raise[k + 1]) ++k;
+    modes << (raised.empty() ? "" : ", ") << first + 1;
+    if (k > first) modes << "-" << k + 1;
+    for (std::size_t j = first; j <= k; ++j) raised.push_back(v.bases()[j]->degree());
   }
-  return "mode(s) " + modes.str() + " to degree(s) " + degrees.str();
+  const bool same = std::all_of(raised.begin(), raised.end(), [&](arma::uword p) { return p == raised.front(); });
+  for (std::size_t i = 0; i < (same ? 1 : raised.size()); ++i) degrees << (i ? ", " : "") << raised[i];
+  return std::string("modes ") + modes.str() + (same ? " to degree " : " to degrees ") + degrees.str();
 }
 
 }  // namespace
@@ -242,9 +247,13 @@ void ExplicitEuler::advance(FunctionalTT v, Progress progress, double t_end, Int
     // degree rather than shrink the step; at max_degree the step is taken as it is.
     while (options_.projection_tolerance > 0.0 &&
            step * source.projection_error * source.nonlinear_norm > options_.projection_tolerance * norm(v.coefficients())) {
-      const std::vector<bool> raise =
-          modes_to_raise(v, hjb->mode_projection_errors(v.coefficients()), step, source.nonlinear_norm,
-                         options_.projection_tolerance * norm(v.coefficients()), options_.max_degree);
+      std::vector<bool> raise(v.dimension(), false);
+      if (options_.raise_all_modes) {
+        for (std::size_t k = 0; k < v.dimension(); ++k) raise[k] = v.bases()[k]->degree() < options_.max_degree;
+      } else {
+        raise = modes_to_raise(v, hjb->mode_projection_errors(v.coefficients()), step, source.nonlinear_norm,
+                               options_.projection_tolerance * norm(v.coefficients()), options_.max_degree);
+      }
       if (std::none_of(raise.begin(), raise.end(), [](bool r) { return r; })) break;
       const double trigger = source.projection_error;
       v = raise_degrees(v, raise, options_.degree_increment, options_.max_degree);

@@ -7,8 +7,8 @@
 // The projection error of the squared gradient is recorded every step. With a projection
 // tolerance, degrees are raised per mode (up to max_degree) when tau |N - P N| exceeds
 // projection_tolerance |v|: the modes whose own share of the projection error breaks the
-// criterion, or the worst modes when the error is spread thinly. Each change is logged and
-// appears in the step history.
+// criterion, or the worst modes when the error is spread thinly (degree_raise "modes"), or
+// every mode at once ("all"). Each change is logged and appears in the step history.
 //
 // Divergence (non-finite coefficients, a norm that runs away from the scale of the initial and
 // the stationary solution, or steps that shrink until the solve cannot finish within max_steps)
@@ -34,7 +34,7 @@ namespace hjbtt {
 enum class Assembly { automatic, exact, randomized };
 
 struct ExplicitEulerOptions {
-  double rank_tolerance = 1e-6;
+  double rank_tolerance = 1e-7;
   arma::uword max_rank = 20;
   double retraction_tolerance = 1e-4;
   double stability_factor = 1.0;
@@ -50,6 +50,7 @@ struct ExplicitEulerOptions {
   double projection_tolerance = 0.0;  // 0 turns degree adaptivity off
   arma::uword max_degree = 12;
   arma::uword degree_increment = 2;
+  bool raise_all_modes = false;  // raise every mode at once instead of the modes that need it
   Assembly assembly = Assembly::automatic;
   double fixed_step = 0.0;       // > 0: every step has this length and no criterion shortens it
   SpectralViscosity viscosity;   // strength 0: off

@@ -37,6 +37,9 @@ hjbtt::PluginManifest build_manifest() {
                         "Highest basis degree that degree adaptivity may reach.", 0, 64),
       integer_parameter("degree_increment", static_cast<std::int64_t>(defaults.degree_increment),
                         "Degree added to a mode at each raise.", 1, 16),
+      string_parameter("degree_raise", "modes",
+                       "Which modes a failed projection criterion raises: \"modes\", those whose own share of the "
+                       "projection error is large; \"all\", every mode at once."),
       string_parameter("assembly", "auto",
                        "How each step forms v + tau F(v): \"randomized\" rounds it by a sketch without forming the "
                        "rank-2 r^2 squared gradient, \"exact\" forms F(v) and rounds the sum, \"auto\" takes "
@@ -70,6 +73,9 @@ hjbtt::PluginManifest build_manifest() {
     o.projection_tolerance = p.number("projection_tolerance");
     o.max_degree = static_cast<arma::uword>(p.integer("max_degree"));
     o.degree_increment = static_cast<arma::uword>(p.integer("degree_increment"));
+    const std::string degree_raise = p.string("degree_raise");
+    if (degree_raise == "all") o.raise_all_modes = true;
+    else if (degree_raise != "modes") p.fail("degree_raise", "expected \"modes\" or \"all\", found \"" + degree_raise + "\"");
     const std::string assembly = p.string("assembly");
     if (assembly == "auto") o.assembly = Assembly::automatic;
     else if (assembly == "exact") o.assembly = Assembly::exact;
