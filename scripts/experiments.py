@@ -32,6 +32,8 @@ SWEEPS = [
     ("stability_factor", "mixed-20-stability_factor-", ["0.25", "0.5", "1", "2"], "1"),
     ("degree (fixed)", "mixed-20-degree-", ["4", "6", "8", "10"], "8"),
     ("projection_tolerance (degree 4 to 8)", "mixed-20-projection_tolerance-", ["1e-2", "1e-4", "1e-6"], None),
+    ("projection_tolerance, degree_raise all", "mixed-20-projection_tolerance-all-", ["1e-4"], None),
+    ("viscosity", "mixed-20-viscosity-", ["0", "30", "100"], "0"),
 ]
 # (max_rank, retraction_tolerance) pairs, swept together because the retraction tolerance
 # matters only where the rank cap truncates.
@@ -501,6 +503,49 @@ def efficiency_section(runs, studies, figures):
                  "mode weight error"], rows))
 
 
+# Stabilisation ------------------------------------------------------------------------------
+
+
+def stabilisation_rows(runs, prefix, keys):
+    """Return (settings, report) for the runs named prefix + key1-value1-key2-value2..., sorted by the values."""
+    rows = []
+    for name, report in runs.items():
+        if not name.startswith(prefix):
+            continue
+        parts = name[len(prefix):].split("-")
+        values = dict(zip(parts[0::2], parts[1::2]))
+        if all(key in values for key in keys):
+            rows.append((tuple(float(values[key]) for key in keys), report))
+    return sorted(rows, key=lambda row: row[0])
+
+
+def stabilisation_section(runs):
+    print("### Stabilisation: mixture-2 (explicit_euler)\n")
+    lines = []
+    for (degree, nu), report in stabilisation_rows(runs, "stab-mixture-2-", ["degree", "viscosity"]):
+        summary = solve_summary(report)
+        quality = run_quality(report, [])
+        status = "complete" if summary["status"] == "complete" else failure_text(report)
+        lines.append([f"{degree:g}", f"{nu:g}", status, summary["steps"], fmt(summary["solve"]),
+                      fmt(quality["cov_before"]), fmt(quality["ks_before"]), fmt(quality["cov_after"]),
+                      fmt(quality["ks_after"]), fmt(quality["ks_floor"])])
+    print(table(["degree", "viscosity", "status", "steps", "solve [s]", "cov. error", "max KS", "cov. error + MALA",
+                 "max KS + MALA", "max KS, exact draws"], lines))
+
+    print("### Stabilisation: one many-well block (exponential_euler)\n")
+    lines = []
+    for (box, degree, nu), report in stabilisation_rows(runs, "stab-many-well-2-", ["box", "degree", "viscosity"]):
+        summary = solve_summary(report)
+        before, after = statistics(report, "reverse_sde"), statistics(report, "langevin")
+        status = "complete" if summary["status"] == "complete" else failure_text(report)
+        weight = (lambda block: fmt(block["positive_fraction"][0], 4) if block else "–")
+        lines.append([f"[-{box:g}, {box:g}]", f"{degree:g}", f"{nu:g}", status, summary["steps"], weight(before),
+                      weight(after), fmt(before["ks_max"]) if before else "–", fmt(after["ks_max"]) if after else "–"])
+    print(table(["box", "degree", "viscosity", "status", "steps", "P(x_1 > 0)", "P(x_1 > 0) + MALA", "max KS",
+                 "max KS + MALA"], lines))
+    print("Exact: P(x_1 > 0) = 0.8443.\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", help="output folder of scripts/experiments.sh")
@@ -520,6 +565,7 @@ def main():
     mixed_section(runs, arguments.figures)
     sensitivity_section(runs, arguments.figures)
     efficiency_section(runs, studies, arguments.figures)
+    stabilisation_section(runs)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ gaussian="$root/examples/gaussian-20.json"
 mixed="$root/examples/mixed-20.json"
 mkdir -p "$out/runs" "$out/study"
 
-# Sample counts: 20 000 for the two main runs, 10 000 for the sensitivity and efficiency runs.
+# Sample counts: 20 000 for the two main runs, 10 000 for the sensitivity and efficiency runs,
+# 40 000 for the stabilisation runs (d = 2).
 # Every run keeps the pipeline's seed, so runs that differ in one parameter share their random
 # numbers and their differences come from the solution rather than from sampling noise.
 main_samples=(--set /sampler/params/samples=20000)
@@ -69,11 +70,9 @@ for total in 5 20 50 100; do
 done
 langevin_chain+=']'
 
-# A fixed step h: max_step = initial_step = h, the stiffness bound at its loosest (2 / lambda)
-# and no retraction control. The step stays h wherever h lambda <= 2, which the history shows.
+# A fixed step h: every step has length h, and no criterion shortens it.
 fixed_step() {
-  printf '%s\n' --set "/integrator/params/max_step=$1" --set "/integrator/params/initial_step=$1" \
-    --set /integrator/params/stability_factor=2 --set /integrator/params/retraction_tolerance=1
+  printf '%s\n' --set "/integrator/params/fixed_step=$1"
 }
 
 # Runs `hjbtt run PIPELINE ARGS...` into OUT/runs/NAME, unless a finished report of the same
@@ -138,7 +137,7 @@ study gaussian-20 "$gaussian"
 for factor in 0.25 0.5 2; do
   study "gaussian-20-stability-$factor" "$gaussian" --set "/integrator/params/stability_factor=$factor"
 done
-for h in 0.02 0.01 0.005 0.0025; do
+for h in 0.01 0.005 0.0025 0.00125; do
   mapfile -t fixed < <(fixed_step "$h")
   study "gaussian-20-fixed-$h" "$gaussian" "${fixed[@]}"
 done
@@ -168,6 +167,36 @@ done
 for value in 1e-2 1e-4 1e-6; do
   run "mixed-20-projection_tolerance-$value" "$mixed" "${sweep_samples[@]}" --set /basis/params/degree=4 \
     --set /integrator/params/max_degree=8 --set "/integrator/params/projection_tolerance=$value"
+done
+run "mixed-20-projection_tolerance-all-1e-4" "$mixed" "${sweep_samples[@]}" --set /basis/params/degree=4 \
+  --set /integrator/params/max_degree=8 --set /integrator/params/projection_tolerance=1e-4 \
+  --set /integrator/params/degree_raise=all
+for value in 30 100; do
+  run "mixed-20-viscosity-$value" "$mixed" "${sweep_samples[@]}" --set "/integrator/params/viscosity=$value"
+done
+
+# Stabilisation: spectral viscosity where the Galerkin system has growing modes. mixture-2
+# (three Gaussians in d = 2, exact reference) diverges above degree 16 on [-6, 6]; one block of
+# many-well-32 (the tilted double well and a Gaussian) diverges at degree 12 on [-5, 5] and
+# degree 16 on [-6, 6]. The many-well runs use exponential_euler, whose steps the viscosity
+# does not shorten.
+mixture="$root/examples/mixture-2.json"
+many_well="$root/examples/many-well-32.json"
+stabilisation_samples=(--set /sampler/params/samples=40000)
+for pair in 16:0 16:100 20:0 20:100 20:300 24:0 24:300; do
+  degree=${pair%%:*} nu=${pair##*:}
+  run "stab-mixture-2-degree-$degree-viscosity-$nu" "$mixture" "${stabilisation_samples[@]}" \
+    --set "/basis/params/degree=$degree" --set "/integrator/params/viscosity=$nu"
+done
+for box in 5 6; do
+  for degree in 8 12 16; do
+    for nu in 0 100 300 1000; do
+      run "stab-many-well-2-box-$box-degree-$degree-viscosity-$nu" "$many_well" "${stabilisation_samples[@]}" \
+        --set /potential/params/pairs=1 --set "/basis/params/domain=[-$box,$box]" \
+        --set "/basis/params/degree=$degree" --set /integrator/plugin=exponential_euler \
+        --set "/integrator/params/viscosity=$nu"
+    done
+  done
 done
 
 # Efficiency on mixed-20: the largest fixed step that the stiffness at t = 0 allows.
