@@ -137,7 +137,7 @@ study gaussian-20 "$gaussian"
 for factor in 0.25 0.5 2; do
   study "gaussian-20-stability-$factor" "$gaussian" --set "/integrator/params/stability_factor=$factor"
 done
-for h in 0.01 0.005 0.0025 0.00125; do
+for h in 0.01 0.005 0.0025; do
   mapfile -t fixed < <(fixed_step "$h")
   study "gaussian-20-fixed-$h" "$gaussian" "${fixed[@]}"
 done
