@@ -491,6 +491,8 @@ arma::mat viscosity_matrix(const Basis& basis, const SpectralViscosity& viscosit
   return damping;
 }
 
+HjbOperator::HjbOperator(BasisSet bases) : HjbOperator(std::move(bases), SpectralViscosity{}) {}
+
 HjbOperator::HjbOperator(BasisSet bases, SpectralViscosity viscosity) : bases_(std::move(bases)) {
   for (const auto& basis : bases_) {
     derivative_.push_back(basis->derivative_matrix());

@@ -91,7 +91,10 @@ private:
 
 class HjbOperator {
 public:
-  explicit HjbOperator(BasisSet bases, SpectralViscosity viscosity = {});
+  // Two constructors rather than a default argument, so that integrator plugins built before
+  // the viscosity existed still find the one-argument constructor in the core library.
+  explicit HjbOperator(BasisSet bases);
+  HjbOperator(BasisSet bases, SpectralViscosity viscosity);
 
   const BasisSet& bases() const { return bases_; }
 
