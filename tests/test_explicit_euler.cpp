@@ -140,7 +140,7 @@ TEST_CASE("projection error raises the degree") {
 }
 
 TEST_CASE("degrees are raised only in the modes that need it") {
-  // The squared gradient of the quadratic modes has degree 2 and fits; only the double-well
+  // The squared gradient of the quadratic modes has degree 2 and fits. Only the double-well
   // mode drops part of its square, so only its degree may grow.
   ExplicitEulerOptions options;
   options.projection_tolerance = 1e-3;
@@ -182,12 +182,36 @@ TEST_CASE("a fixed step ignores every criterion") {
   CHECK(recorder.steps.front().stiffness > 0.0);
 }
 
+TEST_CASE("an unstable or endless fixed step stops early") {
+  // At t = 0 the stiffness of this Gaussian is about 2 d |1 - 2 / s^2| = 27, so h = 0.5 gives
+  // h lambda near 13, far beyond explicit Euler's limit of 2.
+  ExplicitEulerOptions options;
+  options.fixed_step = 0.5;
+  Recorder unstable;
+  try {
+    ExplicitEuler(options).integrate(isotropic_gaussian(3, 0.6, 2), 0.0, 1.0, unstable, RunContext{});
+    FAIL("the unstable fixed step finished");
+  } catch (const NumericalFailure& failure) {
+    CHECK(std::string(failure.what()).find("Lower fixed_step below") != std::string::npos);
+  }
+  CHECK(unstable.steps.empty());
+
+  // 1 / 1e-4 = 10^4 steps against max_steps 1000: rejected before the first step.
+  options.fixed_step = 1e-4;
+  options.max_steps = 1000;
+  Recorder endless;
+  CHECK_THROWS_AS(ExplicitEuler(options).integrate(isotropic_gaussian(3, 0.6, 2), 0.0, 1.0, endless, RunContext{}),
+                  ConfigurationError);
+  CHECK(endless.steps.empty());
+}
+
 TEST_CASE("spectral viscosity leaves a Gaussian exact") {
   // The Gaussian solution is quadratic, so its coefficients above degree 2 are zero and stay
-  // zero; the viscosity, which damps only those, must not change the solve. Equal fixed steps
-  // make the two runs comparable coefficient by coefficient.
+  // zero. The viscosity damps only those, so it must not change the solve. Equal fixed steps
+  // make the two runs comparable coefficient by coefficient. The viscosity raises the stiffness
+  // estimate to about 2400, so the step must stay below 2 / 2400 to pass the stability check.
   ExplicitEulerOptions options;
-  options.fixed_step = 1e-3;
+  options.fixed_step = 5e-4;
   Recorder plain, damped;
   ExplicitEuler(options).integrate(isotropic_gaussian(3, 0.6, 6), 0.0, 0.2, plain, RunContext{});
   options.viscosity = {1000.0, 0.5};
@@ -197,8 +221,8 @@ TEST_CASE("spectral viscosity leaves a Gaussian exact") {
 }
 
 TEST_CASE("spectral viscosity turns a diverging solve into one that finishes") {
-  // Degree 12 on [-5, 5] has a growing Galerkin mode for the tilted well near t = 0.8 (MATH.md
-  // section 5). Without viscosity the solve must stop promptly with the divergence message.
+  // Degree 12 on [-5, 5] has a growing Galerkin mode for the tilted well near t = 0.8.
+  // Without viscosity the solve must stop promptly with the divergence message.
   ExplicitEulerOptions options;
   Recorder diverging;
   try {

@@ -26,6 +26,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -83,12 +84,28 @@ boost::json::object versions() {
 std::atomic<int> received_signal{0};
 sem_t signal_semaphore;
 
+// Monotonic time of the first signal in nanoseconds; clock_gettime is async-signal-safe.
+std::atomic<long long> first_signal_nanoseconds{0};
+
+// A repeat within this time counts as the same request: GNU timeout, for one, signals the
+// process and then its process group, so a single timeout delivers SIGTERM twice.
+constexpr long long duplicate_signal_window = 1'000'000'000;
+
+long long monotonic_nanoseconds() {
+  struct timespec now {};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<long long>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
 void record_signal(int signal) {
   int none = 0;
   if (received_signal.compare_exchange_strong(none, signal)) {
+    first_signal_nanoseconds.store(monotonic_nanoseconds());
     sem_post(&signal_semaphore);
     return;
   }
+  if (monotonic_nanoseconds() - first_signal_nanoseconds.load() < duplicate_signal_window) return;
+
   // A second signal ends the process at once, as it would without the handler.
   std::signal(signal, SIG_DFL);
   std::raise(signal);
@@ -453,7 +470,7 @@ private:
     std::unique_lock<std::mutex> lock(mutex_);
     if (finished_) return;
     const int signal = received_signal.load();
-    std::fprintf(stderr, "hjbtt: %s received, stopping the run (send it again to stop at once)\n", signal_name(signal));
+    std::fprintf(stderr, "hjbtt: %s received, stopping the run (send it again after a second to stop at once)\n", signal_name(signal));
     if (finished_changed_.wait_for(lock, interrupt_grace_period, [this] { return finished_; })) return;
 
     const std::string message = std::string("interrupted by ") + signal_name(signal) + " in " + phase_ +

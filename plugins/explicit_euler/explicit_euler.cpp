@@ -46,8 +46,12 @@ constexpr double automatic_rank_cost = 3000.0;
 // stall_shrinkage times the largest accepted step. The second condition spares a stiff start
 // (a narrow target has steps of 1e-6 at t = 0 that grow later); growing Galerkin modes drive
 // the step down from where it was (from 1e-4 to 1e-10 in the degree-10 mixed-20 run).
+// A step that would need stall_factor_hopeless times the steps left stops the solve whatever its
+// history: a stiff start needs far fewer (the narrow target above: about 20 times max_steps at
+// its smallest step), while a viscosity of 1e8 would need 5e4 times.
 constexpr double stall_factor = 10.0;
 constexpr double stall_shrinkage = 1e-3;
+constexpr double stall_factor_hopeless = 1000.0;
 
 double mean_rank_cost(const TensorTrain& v) {
   double sum = 0.0;
@@ -121,16 +125,34 @@ double stationary_norm(const BasisSet& bases) {
   return norm(ftt_from_polynomial(quadratic, quadratic_bases, 1e-12).coefficients());
 }
 
-std::string describe_divergence(const std::string& cause, double t, const FunctionalTT& v) {
+// True when the viscosity damps at least one degree of v's bases.
+bool viscosity_acts(const FunctionalTT& v, const SpectralViscosity& viscosity) {
+  for (const auto& basis : v.bases())
+    if (arma::norm(viscosity_matrix(*basis, viscosity), "inf") > 0.0) return true;
+  return false;
+}
+
+std::string describe_divergence(const std::string& cause, double t, const FunctionalTT& v,
+                                const ExplicitEulerOptions& options) {
   std::ostringstream message;
   const auto degrees = v.degrees();
-  message << "explicit_euler: the HJB solution diverged at t = " << t << " (" << cause << ").\n"
-          << "The Galerkin discretisation can have growing modes when the polynomial degree is high for the box"
+  message << "explicit_euler: the HJB solution diverged at t = " << t << " (" << cause << ").\n";
+  if (options.fixed_step > 0.0) {
+    message << "The step is fixed at fixed_step = " << options.fixed_step
+            << ". Remedy: lower fixed_step, or set it to 0 for the adaptive controller. No samples were written.";
+    return message.str();
+  }
+  message << "The Galerkin discretisation can have growing modes when the polynomial degree is high for the box"
           << " (degree " << *std::max_element(degrees.begin(), degrees.end()) << " on ["
           << v.bases().front()->lower() << ", " << v.bases().front()->upper() << "]).\n"
-          << "Remedies: enlarge the box (basis domain), lower the basis degree, switch on spectral viscosity"
-          << " (integrator parameter viscosity, e.g. 300), or lower stability_factor."
-          << " No samples were written.";
+          << "Remedies: enlarge the box (basis domain), lower the basis degree, ";
+  if (!(options.viscosity.strength > 0.0))
+    message << "switch on spectral viscosity (integrator parameter viscosity, e.g. 300), ";
+  else if (!viscosity_acts(v, options.viscosity))
+    message << "lower viscosity_cutoff (now " << options.viscosity.cutoff << ", which leaves every degree undamped), ";
+  else
+    message << "raise viscosity (now " << options.viscosity.strength << "), ";
+  message << "or lower stability_factor. No samples were written.";
   return message.str();
 }
 
@@ -199,6 +221,19 @@ void ExplicitEuler::integrate(FunctionalTT v, double t_begin, double t_end, Inte
   progress.t = t_begin;
   progress.tau = options_.initial_step;
   progress.scale = std::max(norm(v.coefficients()), stationary_norm(v.bases()));
+
+  // A fixed step that cannot reach t_end within max_steps is known before the first step.
+  if (options_.fixed_step > 0.0 && (t_end - t_begin) / options_.fixed_step > double(options_.max_steps)) {
+    std::ostringstream message;
+    message << "fixed_step = " << options_.fixed_step << " needs " << (t_end - t_begin) / options_.fixed_step
+            << " steps to reach t = " << t_end << ", more than max_steps = " << options_.max_steps
+            << "; raise fixed_step or max_steps";
+    throw ConfigurationError("/integrator/params/fixed_step", message.str());
+  }
+  if (options_.viscosity.strength > 0.0 && !viscosity_acts(v, options_.viscosity) && context.log)
+    context.log->info("explicit_euler: warning: viscosity " + format_number(options_.viscosity.strength) +
+                      " damps no degree of these bases (cutoff " + format_number(options_.viscosity.cutoff) +
+                      "; degrees <= 2 are never damped), so it has no effect until a degree is raised");
   advance(std::move(v), std::move(progress), t_end, observer, context);
 }
 
@@ -211,7 +246,9 @@ void ExplicitEuler::resume(FunctionalTT v, double t, double t_end, const Integra
   progress.tau = number("tau");
   progress.scale = number("scale");
   progress.steps = static_cast<std::int64_t>(number("steps"));
-  progress.largest_step = number("largest_step");
+  // Checkpoints written before the stall check lack largest_step; 0 only delays that check.
+  if (const auto found = state.numbers.find("largest_step"); found != state.numbers.end())
+    progress.largest_step = found->second;
   if (const auto found = state.tensors.find("direction"); found != state.tensors.end()) progress.direction = found->second;
   advance(std::move(v), std::move(progress), t_end, observer, context);
 }
@@ -268,20 +305,31 @@ void ExplicitEuler::advance(FunctionalTT v, Progress progress, double t_end, Int
     // Stiffness bound from the power iteration on the linearisation.
     const double lambda = hjb->spectral_radius(v.coefficients(), direction, options_.power_iterations, options_.power_rank);
     if (!std::isfinite(lambda) || !source.finite)
-      throw NumericalFailure(describe_divergence("non-finite right-hand side", t, v));
+      throw NumericalFailure(describe_divergence("non-finite right-hand side", t, v, options_));
 
     // A fixed step records the criteria but obeys none of them, as a baseline for comparisons.
     int rejected = 0;
     Trial accepted;
     if (options_.fixed_step > 0.0) {
+      // Explicit Euler amplifies a mode of eigenvalue -lambda by |1 - h lambda|, so h lambda > 2
+      // grows it. Without this check a single unstable step can stay below the norm threshold
+      // and leave wrong samples behind.
+      if (step * lambda > 2.0) {
+        std::ostringstream message;
+        message << "explicit_euler: fixed_step = " << options_.fixed_step << " is unstable at t = " << t
+                << ": the stiffness estimate " << lambda << " gives step * stiffness = " << step * lambda
+                << " > 2. Lower fixed_step below " << 2.0 / lambda
+                << ", or set it to 0 for the adaptive controller. No samples were written.";
+        throw NumericalFailure(message.str());
+      }
       accepted = try_step(v.coefficients(), source, step, options_);
-      if (!accepted.finite) throw NumericalFailure(describe_divergence("non-finite step", t, v));
+      if (!accepted.finite) throw NumericalFailure(describe_divergence("non-finite step", t, v, options_));
     } else {
       if (lambda > 0.0) step = std::min(step, options_.stability_factor / lambda);
       if (step < options_.min_step || t + step <= t) {
         std::ostringstream cause;
         cause << "the stiffness estimate " << lambda << " forces steps below min_step = " << options_.min_step;
-        throw NumericalFailure(describe_divergence(cause.str(), t, v));
+        throw NumericalFailure(describe_divergence(cause.str(), t, v, options_));
       }
 
       // Retraction control: halve until the rounding error is acceptable, then bisect upward.
@@ -293,7 +341,7 @@ void ExplicitEuler::advance(FunctionalTT v, Progress progress, double t_end, Int
           message << "explicit_euler: the step fell below min_step = " << options_.min_step << " at t = " << t
                   << " (retraction error " << accepted.retraction_error << " > " << options_.retraction_tolerance
                   << "); raise max_rank (now " << options_.max_rank << ") or retraction_tolerance";
-          throw NumericalFailure(accepted.finite ? message.str() : describe_divergence("non-finite step", t, v));
+          throw NumericalFailure(accepted.finite ? message.str() : describe_divergence("non-finite step", t, v, options_));
         }
         failed_step = step;
         step *= 0.5;
@@ -319,12 +367,14 @@ void ExplicitEuler::advance(FunctionalTT v, Progress progress, double t_end, Int
       // Growing Galerkin modes show up this way before the norm runs away: the stiffness
       // estimate climbs and the step shrinks toward min_step, each step costing as much as before.
       const double steps_left = double(options_.max_steps - steps) + 1.0;
-      if ((t_end - t) / step > stall_factor * steps_left && step < stall_shrinkage * progress.largest_step) {
+      const double steps_needed = (t_end - t) / step;
+      if ((steps_needed > stall_factor * steps_left && step < stall_shrinkage * progress.largest_step) ||
+          steps_needed > stall_factor_hopeless * steps_left) {
         std::ostringstream cause;
         cause << "the step shrank to " << step << " with stiffness estimate " << lambda << ", so the remaining time "
               << t_end - t << " would need more than " << stall_factor << " times the " << steps_left
               << " steps left of max_steps";
-        throw NumericalFailure(describe_divergence(cause.str(), t, v));
+        throw NumericalFailure(describe_divergence(cause.str(), t, v, options_));
       }
     }
 
@@ -334,12 +384,12 @@ void ExplicitEuler::advance(FunctionalTT v, Progress progress, double t_end, Int
     // of a high-dimensional problem can stay below the threshold for a while.
     const double size = norm(accepted.state);
     const double t_next = (t_end - (t + step) < 1e-12 * t_end) ? t_end : t + step;
-    if (!std::isfinite(size)) throw NumericalFailure(describe_divergence("non-finite coefficients", t_next, v));
+    if (!std::isfinite(size)) throw NumericalFailure(describe_divergence("non-finite coefficients", t_next, v, options_));
     if (size > options_.divergence_factor * (scale + d * t_next)) {
       std::ostringstream cause;
       cause << "norm " << size << " exceeds " << options_.divergence_factor << " times the solution scale "
             << scale + d * t_next;
-      throw NumericalFailure(describe_divergence(cause.str(), t_next, v));
+      throw NumericalFailure(describe_divergence(cause.str(), t_next, v, options_));
     }
 
     v.coefficients() = std::move(accepted.state);

@@ -49,8 +49,8 @@ hjbtt::PluginManifest build_manifest() {
                        "adaptive controller.", 0.0, 10.0),
       number_parameter("viscosity", defaults.viscosity.strength,
                        "Spectral viscosity nu: damps the degrees above viscosity_cutoff of each mode at rate up to nu, "
-                       "a remedy for growing Galerkin modes at high degree; 0 is off, 100-1000 a useful range.",
-                       0.0, 1e8),
+                       "a remedy for growing Galerkin modes at high degree; 0 is off, 30-1000 the range tried.",
+                       0.0, 1e4),
       number_parameter("viscosity_cutoff", defaults.viscosity.cutoff,
                        "Fraction of each mode's degree below which the viscosity damps nothing (degrees <= 2 never).",
                        0.0, 1.0),

@@ -53,15 +53,17 @@ double stationary_norm(const BasisSet& bases) {
   return norm(ftt_from_polynomial(quadratic, raised, 1e-12).coefficients());
 }
 
-std::string describe_divergence(const std::string& cause, double t, const FunctionalTT& v, LinearSplit split) {
+std::string describe_divergence(const std::string& cause, double t, const FunctionalTT& v, LinearSplit split,
+                                const SpectralViscosity& viscosity) {
   std::ostringstream message;
   const auto degrees = v.degrees();
   message << "exponential_euler: the HJB solution diverged at t = " << t << " (" << cause << ").\n"
           << "The Galerkin discretisation can have growing modes when the polynomial degree is high for the box"
           << " (degree " << *std::max_element(degrees.begin(), degrees.end()) << " on [" << v.bases().front()->lower()
           << ", " << v.bases().front()->upper() << "]).\n"
-          << "Remedies: enlarge the box (basis domain), lower the basis degree, or switch on spectral viscosity"
-          << " (integrator parameter viscosity, e.g. 300)";
+          << "Remedies: enlarge the box (basis domain), lower the basis degree, or "
+          << (viscosity.strength > 0.0 ? "raise viscosity or lower viscosity_cutoff"
+                                       : "switch on spectral viscosity (integrator parameter viscosity, e.g. 300)");
   if (split == LinearSplit::hjb) message << "; set linear_part to \"ornstein_uhlenbeck\", whose linear flow is dissipative";
   message << ". No samples were written.";
   return message.str();
@@ -320,7 +322,7 @@ void ExponentialEuler::advance(FunctionalTT v, Progress progress, double t_end, 
     const auto step_index = static_cast<std::uint64_t>(steps);
     const StepStart start = stepper.start(v.coefficients(), step, step_index);
     if (!start.g.finite || !std::isfinite(start.norm))
-      throw NumericalFailure(describe_divergence("non-finite right-hand side", t, v, options_.linear_part));
+      throw NumericalFailure(describe_divergence("non-finite right-hand side", t, v, options_.linear_part, options_.viscosity));
 
     // Shrink the step until the error estimate, both retractions and every value pass.
     int rejected = 0;
@@ -347,7 +349,7 @@ void ExponentialEuler::advance(FunctionalTT v, Progress progress, double t_end, 
           cause << "the error estimate " << trial.error << " of a step of " << step << " exceeds the tolerance "
                 << options_.tolerance << ", which forces steps below min_step = " << options_.min_step;
         }
-        throw NumericalFailure(describe_divergence(cause.str(), t, v, options_.linear_part));
+        throw NumericalFailure(describe_divergence(cause.str(), t, v, options_.linear_part, options_.viscosity));
       }
       step = next;
       ++rejected;
@@ -360,12 +362,12 @@ void ExponentialEuler::advance(FunctionalTT v, Progress progress, double t_end, 
     const double size = norm(trial.state);
     const double t_next = (t_end - (t + step) < 1e-12 * t_end) ? t_end : t + step;
     if (!std::isfinite(size))
-      throw NumericalFailure(describe_divergence("non-finite coefficients", t_next, v, options_.linear_part));
+      throw NumericalFailure(describe_divergence("non-finite coefficients", t_next, v, options_.linear_part, options_.viscosity));
     if (size > options_.divergence_factor * (progress.scale + d * t_next)) {
       std::ostringstream cause;
       cause << "norm " << size << " exceeds " << options_.divergence_factor << " times the solution scale "
             << progress.scale + d * t_next;
-      throw NumericalFailure(describe_divergence(cause.str(), t_next, v, options_.linear_part));
+      throw NumericalFailure(describe_divergence(cause.str(), t_next, v, options_.linear_part, options_.viscosity));
     }
 
     // After a rejection the step may not grow at once: the estimate just failed above it.

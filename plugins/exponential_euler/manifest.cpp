@@ -42,8 +42,8 @@ hjbtt::PluginManifest build_manifest() {
       integer_parameter("max_steps", defaults.max_steps, "Largest number of accepted steps.", 1, 1e9),
       number_parameter("viscosity", defaults.viscosity.strength,
                        "Spectral viscosity nu: damps the degrees above viscosity_cutoff of each mode at rate up to nu, "
-                       "a remedy for growing Galerkin modes at high degree; 0 is off, 100-1000 a useful range.",
-                       0.0, 1e8),
+                       "a remedy for growing Galerkin modes at high degree; 0 is off, 30-1000 the range tried.",
+                       0.0, 1e4),
       number_parameter("viscosity_cutoff", defaults.viscosity.cutoff,
                        "Fraction of each mode's degree below which the viscosity damps nothing (degrees <= 2 never).",
                        0.0, 1.0),

@@ -22,7 +22,7 @@
 // SketchedEulerStep applies the same to the Euler update v + tau F(v), which the explicit Euler
 // integrator retracts, and needs a sketch only as large as the rank the retraction keeps.
 //
-// Stabilisation. The Galerkin system can have growing modes at high degree (MATH.md section 5).
+// Stabilisation. The Galerkin system can have growing modes at high degree for the box.
 // Spectral viscosity, when switched on, adds -nu S_k to each 1-D linear operator A_k, with S_k
 // diagonal in the orthonormal basis: S_k(i, i) = ((i - m) / (p - m))^2 for i > m and 0 below,
 // m = max(2, floor(cutoff p)). It damps only the top of each mode's spectrum, where the growing
