@@ -209,6 +209,14 @@ TEST_CASE("spectral viscosity damps only the top degrees") {
   CHECK(low(3) == doctest::Approx(75.0));
   CHECK(arma::norm(hjbtt::viscosity_matrix(wide, {}), "fro") == 0.0);
 
+  // Whether it acts at all: degree 2 is never damped, and strength 0 damps nothing.
+  const BasisSet quadratic{std::make_shared<LegendreBasis>(2, -4.0, 4.0)};
+  const BasisSet mixed{std::make_shared<LegendreBasis>(2, -4.0, 4.0), std::make_shared<LegendreBasis>(9, -4.0, 4.0)};
+  CHECK_FALSE(hjbtt::viscosity_acts(quadratic, viscosity));
+  CHECK(hjbtt::viscosity_acts(mixed, viscosity));
+  CHECK_FALSE(hjbtt::viscosity_acts(mixed, {}));
+  CHECK_FALSE(hjbtt::viscosity_acts(mixed, {300.0, 1.0}));
+
   // In the operator it subtracts nu S_k in each mode, and only from the linear part.
   const BasisSet bases = test_bases();
   const hjbtt::HjbOperator plain(bases), damped(bases, {50.0, 0.5});

@@ -491,6 +491,12 @@ arma::mat viscosity_matrix(const Basis& basis, const SpectralViscosity& viscosit
   return damping;
 }
 
+bool viscosity_acts(const BasisSet& bases, const SpectralViscosity& viscosity) {
+  for (const auto& basis : bases)
+    if (arma::norm(viscosity_matrix(*basis, viscosity), "inf") > 0.0) return true;
+  return false;
+}
+
 HjbOperator::HjbOperator(BasisSet bases) : HjbOperator(std::move(bases), SpectralViscosity{}) {}
 
 HjbOperator::HjbOperator(BasisSet bases, SpectralViscosity viscosity) : bases_(std::move(bases)) {

@@ -125,13 +125,6 @@ double stationary_norm(const BasisSet& bases) {
   return norm(ftt_from_polynomial(quadratic, quadratic_bases, 1e-12).coefficients());
 }
 
-// True when the viscosity damps at least one degree of v's bases.
-bool viscosity_acts(const FunctionalTT& v, const SpectralViscosity& viscosity) {
-  for (const auto& basis : v.bases())
-    if (arma::norm(viscosity_matrix(*basis, viscosity), "inf") > 0.0) return true;
-  return false;
-}
-
 std::string describe_divergence(const std::string& cause, double t, const FunctionalTT& v,
                                 const ExplicitEulerOptions& options) {
   std::ostringstream message;
@@ -148,7 +141,7 @@ std::string describe_divergence(const std::string& cause, double t, const Functi
           << "Remedies: enlarge the box (basis domain), lower the basis degree, ";
   if (!(options.viscosity.strength > 0.0))
     message << "switch on spectral viscosity (integrator parameter viscosity, e.g. 300), ";
-  else if (!viscosity_acts(v, options.viscosity))
+  else if (!viscosity_acts(v.bases(), options.viscosity))
     message << "lower viscosity_cutoff (now " << options.viscosity.cutoff << ", which leaves every degree undamped), ";
   else
     message << "raise viscosity (now " << options.viscosity.strength << "), ";
@@ -230,7 +223,7 @@ void ExplicitEuler::integrate(FunctionalTT v, double t_begin, double t_end, Inte
             << "; raise fixed_step or max_steps";
     throw ConfigurationError("/integrator/params/fixed_step", message.str());
   }
-  if (options_.viscosity.strength > 0.0 && !viscosity_acts(v, options_.viscosity) && context.log)
+  if (options_.viscosity.strength > 0.0 && !viscosity_acts(v.bases(), options_.viscosity) && context.log)
     context.log->info("explicit_euler: warning: viscosity " + format_number(options_.viscosity.strength) +
                       " damps no degree of these bases (cutoff " + format_number(options_.viscosity.cutoff) +
                       "; degrees <= 2 are never damped), so it has no effect until a degree is raised");

@@ -54,6 +54,10 @@ struct SpectralViscosity {
 // nu S_k for one basis: the matrix that the viscosity subtracts from the mode's linear operator.
 arma::mat viscosity_matrix(const Basis& basis, const SpectralViscosity& viscosity);
 
+// True when the viscosity damps at least one degree of the bases; false when it is off, or when
+// every degree lies at or below its cutoff.
+bool viscosity_acts(const BasisSet& bases, const SpectralViscosity& viscosity);
+
 // Settings of evaluate_compressed.
 struct CompressionSettings {
   double tolerance = 0.0;        // absolute L2 error allowed in F(v)
