@@ -176,7 +176,7 @@ for value in 30 100; do
 done
 
 # Stabilisation: spectral viscosity where the Galerkin system has growing modes. mixture-2
-# (three Gaussians in d = 2, exact reference) diverges above degree 16 on [-6, 6]; one block of
+# (three Gaussians in d = 2, exact reference) diverges above degree 16 on [-6, 6]. One block of
 # many-well-32 (the tilted double well and a Gaussian) diverges at degree 12 on [-5, 5] and
 # degree 16 on [-6, 6]. The many-well runs use exponential_euler, whose steps the viscosity
 # does not shorten.

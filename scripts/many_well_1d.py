@@ -5,10 +5,10 @@ The many-well target is a sum of independent blocks, so each odd coordinate x fo
 pi(x) ~ exp(-(x^4 - 6 x^2 - 0.5 x)) with P(x > 0) = 0.8443. This script samples it by the
 reverse-time SDE of the HJB solution in three ways and prints P(x > 0) and the moments:
 
-  exact     the score of -log rho_t from quadrature of the OU transition density;
-  project   the L2 projection of that exact v(t) onto Legendre degree p on [-a, a];
-  galerkin  the Galerkin solution of the HJB equation on the same basis, as hjbtt computes it
-            (with optional spectral viscosity nu), integrated by an adaptive Runge-Kutta pair.
+  exact     the score of -log rho_t, from quadrature of the OU transition density.
+  project   the L2 projection of that exact v(t) onto Legendre degree p on [-a, a].
+  galerkin  the Galerkin solution of the HJB equation on the same basis, as hjbtt computes it,
+            with optional spectral viscosity nu. An adaptive Runge-Kutta pair integrates it.
 
 The first isolates the sampler, the second the representation, the third the dynamics.
 Usage: many_well_1d.py MODE BOX DEGREE [VISCOSITY]   e.g.  many_well_1d.py galerkin 5 8

@@ -139,7 +139,7 @@ TEST_CASE("projection error raises the degree") {
   CHECK(fixed.steps.front().projection_error > 0.0);
 }
 
-TEST_CASE("degrees are raised only in the modes that need it") {
+TEST_CASE("per-mode raise skips quadratic modes") {
   // The squared gradient of the quadratic modes has degree 2 and fits. Only the double-well
   // mode drops part of its square, so only its degree may grow.
   ExplicitEulerOptions options;
@@ -182,7 +182,7 @@ TEST_CASE("a fixed step ignores every criterion") {
   CHECK(recorder.steps.front().stiffness > 0.0);
 }
 
-TEST_CASE("an unstable or endless fixed step stops early") {
+TEST_CASE("bad fixed step stops early") {
   // At t = 0 the stiffness of this Gaussian is about 2 d |1 - 2 / s^2| = 27, so h = 0.5 gives
   // h lambda near 13, far beyond explicit Euler's limit of 2.
   ExplicitEulerOptions options;
@@ -220,7 +220,7 @@ TEST_CASE("spectral viscosity leaves a Gaussian exact") {
   CHECK(arma::norm(a - b) <= 1e-12 * arma::norm(a));
 }
 
-TEST_CASE("spectral viscosity turns a diverging solve into one that finishes") {
+TEST_CASE("viscosity lets a diverging solve finish") {
   // Degree 12 on [-5, 5] has a growing Galerkin mode for the tilted well near t = 0.8.
   // Without viscosity the solve must stop promptly with the divergence message.
   ExplicitEulerOptions options;

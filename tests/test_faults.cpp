@@ -408,7 +408,7 @@ TEST_CASE("two folders provide the same potential") {
   CHECK_FALSE(fs::exists(out / "samples.npy"));
 }
 
-TEST_CASE("SIGTERM sent twice at once stops the solve") {
+TEST_CASE("double SIGTERM stops the solve") {
   // mixed-20 solves for about 10 s on 2 cores, with an accepted step about every 10 ms, and the
   // host checks for a signal after every step.
   const fs::path dir = scratch_directory("sigterm");

@@ -168,7 +168,7 @@ TEST_CASE("projection error matches the dense one") {
   }
 }
 
-TEST_CASE("projection error per mode matches the dense one") {
+TEST_CASE("per-mode projection error matches dense") {
   // Leaving mode k unprojected keeps the exact expansion's coefficients with any index in mode k
   // and index <= p_j in the other mode j; the error is the part of that beyond the leading block.
   const BasisSet bases = test_bases();
@@ -193,7 +193,7 @@ TEST_CASE("projection error per mode matches the dense one") {
   }
 }
 
-TEST_CASE("spectral viscosity damps only the top degrees") {
+TEST_CASE("viscosity damps only top degrees") {
   // Degree 9 with cutoff 0.5: m = 4, so S = diag(0, .., 0, (1/5)^2, .., 1) from degree 5 on.
   // Degree 4 with cutoff 0.25: m = max(2, 1) = 2, damping degrees 3 and 4 only.
   const LegendreBasis wide(9, -4.0, 4.0), narrow(4, -4.0, 4.0);

@@ -497,6 +497,32 @@ bool viscosity_acts(const BasisSet& bases, const SpectralViscosity& viscosity) {
   return false;
 }
 
+void warn_if_viscosity_inactive(const BasisSet& bases, const SpectralViscosity& viscosity, const std::string& integrator,
+                                const RunContext& context) {
+  if (!(viscosity.strength > 0.0) || viscosity_acts(bases, viscosity) || !context.log) return;
+  context.log->info(integrator + ": warning: viscosity " + format_number(viscosity.strength) +
+                    " damps no degree of these bases (cutoff " + format_number(viscosity.cutoff) +
+                    ", and degrees <= 2 are never damped), so it has no effect at these degrees");
+}
+
+std::vector<ParameterSpec> viscosity_parameters() {
+  const SpectralViscosity defaults;
+  return {number_parameter("viscosity", defaults.strength,
+                           "Spectral viscosity nu: damps the degrees above viscosity_cutoff of each mode at rate up to "
+                           "nu, a remedy for growing Galerkin modes at high degree; 0 is off, 30-1000 the range tried.",
+                           0.0, 1e4),
+          number_parameter("viscosity_cutoff", defaults.cutoff,
+                           "Fraction of each mode's degree below which the viscosity damps nothing (degrees <= 2 never).",
+                           0.0, 1.0)};
+}
+
+SpectralViscosity read_viscosity(const Parameters& parameters) {
+  SpectralViscosity viscosity;
+  viscosity.strength = parameters.number("viscosity");
+  viscosity.cutoff = parameters.number("viscosity_cutoff");
+  return viscosity;
+}
+
 HjbOperator::HjbOperator(BasisSet bases) : HjbOperator(std::move(bases), SpectralViscosity{}) {}
 
 HjbOperator::HjbOperator(BasisSet bases, SpectralViscosity viscosity) : bases_(std::move(bases)) {
@@ -594,18 +620,23 @@ std::vector<double> HjbOperator::mode_projection_errors(const TensorTrain& v) co
     return errors;
   }
 
-  // With it: the factored norms, with mode k's rule swapped for the exact one.
-  const NodalCores projected = nodal_cores(v, projected_rule_);
-  const NodalCores full = nodal_cores(v, full_rule_);
-  const std::vector<arma::mat> projected_grams = rule_member(projected_rule_, &ProductRule::gram);
-  const double projected2 = product_norm2(projected, projected_grams);
+  // With it: the factored norms, with mode k's rule swapped for the exact one in place and
+  // swapped back afterwards.
+  NodalCores cores = nodal_cores(v, projected_rule_);
+  NodalCores full = nodal_cores(v, full_rule_);
+  std::vector<arma::mat> grams = rule_member(projected_rule_, &ProductRule::gram);
+  const double projected2 = product_norm2(cores, grams);
   for (std::size_t k = 0; k < d; ++k) {
-    NodalCores mixed = projected;
-    mixed.plain[k] = full.plain[k];
-    mixed.applied[k] = full.applied[k];
-    std::vector<arma::mat> grams = projected_grams;
+    const auto swap_mode = [&] {
+      cores.plain[k].swap(full.plain[k]);
+      cores.applied[k].swap(full.applied[k]);
+    };
+    const arma::mat projected_gram = grams[k];
+    swap_mode();
     grams[k] = full_rule_[k].gram;
-    const double wide2 = product_norm2(mixed, grams);
+    const double wide2 = product_norm2(cores, grams);
+    swap_mode();
+    grams[k] = projected_gram;
     errors[k] = wide2 > 0.0 ? std::sqrt(std::max(wide2 - projected2, 0.0) / wide2) : 0.0;
   }
   return errors;

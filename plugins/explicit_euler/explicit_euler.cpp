@@ -41,14 +41,13 @@ constexpr arma::uword sketch_oversampling = 10;
 // in 10.1 s with the exact and 13.3 s with the randomized assembly.
 constexpr double automatic_rank_cost = 3000.0;
 
-// The solve stops as stalled when the rest of it, at the current step, would need more than
-// stall_factor times the steps that max_steps leaves, and the step has shrunk below
-// stall_shrinkage times the largest accepted step. The second condition spares a stiff start
-// (a narrow target has steps of 1e-6 at t = 0 that grow later); growing Galerkin modes drive
-// the step down from where it was (from 1e-4 to 1e-10 in the degree-10 mixed-20 run).
-// A step that would need stall_factor_hopeless times the steps left stops the solve whatever its
-// history: a stiff start needs far fewer (the narrow target above: about 20 times max_steps at
-// its smallest step), while a viscosity of 1e8 would need 5e4 times.
+// The stall check. The solve stops when the rest of it, at the current step, would need more
+// than stall_factor times the steps that max_steps leaves and the step has shrunk below
+// stall_shrinkage times the largest accepted step. Growing Galerkin modes shrink the step from
+// where it was (from 1e-4 to 1e-10 in mixed-20 at degree 10). A stiff start does not count,
+// because its steps grow later: a narrow target starts at 1e-6, which would need about 20 times
+// max_steps. Beyond stall_factor_hopeless times the steps left, the solve stops whatever the
+// history (a viscosity of 1e8 needed about 5e4 times).
 constexpr double stall_factor = 10.0;
 constexpr double stall_shrinkage = 1e-3;
 constexpr double stall_factor_hopeless = 1000.0;
@@ -223,10 +222,8 @@ void ExplicitEuler::integrate(FunctionalTT v, double t_begin, double t_end, Inte
             << "; raise fixed_step or max_steps";
     throw ConfigurationError("/integrator/params/fixed_step", message.str());
   }
-  if (options_.viscosity.strength > 0.0 && !viscosity_acts(v.bases(), options_.viscosity) && context.log)
-    context.log->info("explicit_euler: warning: viscosity " + format_number(options_.viscosity.strength) +
-                      " damps no degree of these bases (cutoff " + format_number(options_.viscosity.cutoff) +
-                      "; degrees <= 2 are never damped), so it has no effect until a degree is raised");
+  warn_if_viscosity_inactive(v.bases(), options_.viscosity, "explicit_euler", context);
+
   advance(std::move(v), std::move(progress), t_end, observer, context);
 }
 

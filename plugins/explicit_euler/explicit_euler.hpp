@@ -5,15 +5,16 @@
 //   - retraction: the relative rounding error of v + tau F stays below retraction_tolerance.
 //     A failing step is halved, then enlarged again by bisection between the halves.
 // The projection error of the squared gradient is recorded every step. With a projection
-// tolerance, degrees are raised per mode (up to max_degree) when tau |N - P N| exceeds
-// projection_tolerance |v|: the modes whose own share of the projection error breaks the
-// criterion, or the worst modes when the error is spread thinly (degree_raise "modes"), or
-// every mode at once ("all"). Each change is logged and appears in the step history.
+// tolerance, degrees are raised (up to max_degree) when tau |N - P N| exceeds
+// projection_tolerance |v|. degree_raise "modes" raises the modes whose own share of the error
+// breaks the criterion, or the worst modes when the error is spread thinly. "all" raises every
+// mode. Each change is logged and appears in the step history.
 //
-// Divergence (non-finite coefficients, a norm that runs away from the scale of the initial and
-// the stationary solution, or steps that shrink until the solve cannot finish within max_steps)
-// stops the run with NumericalFailure naming the remedies. Spectral viscosity (HjbOperator) is
-// the remedy that keeps box and degree; fixed_step turns every criterion off for comparisons.
+// Divergence stops the run with NumericalFailure naming the remedies. It shows as non-finite
+// coefficients, a norm that runs away from the scale of the initial and the stationary
+// solution, or steps that shrink until the solve cannot finish within max_steps. Spectral
+// viscosity (HjbOperator) is the remedy that keeps box and degree. fixed_step turns every
+// criterion off, for comparisons.
 //
 // Two assemblies of the step give the same update within the rounding tolerance:
 //   - exact: forms F(v) with its rank-2 r^2 squared gradient, then rounds v + tau F, O(d n r^6);

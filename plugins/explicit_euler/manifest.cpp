@@ -47,14 +47,8 @@ hjbtt::PluginManifest build_manifest() {
       number_parameter("fixed_step", defaults.fixed_step,
                        "A step length that every step takes, with no step control (for comparisons); 0 keeps the "
                        "adaptive controller.", 0.0, 10.0),
-      number_parameter("viscosity", defaults.viscosity.strength,
-                       "Spectral viscosity nu: damps the degrees above viscosity_cutoff of each mode at rate up to nu, "
-                       "a remedy for growing Galerkin modes at high degree; 0 is off, 30-1000 the range tried.",
-                       0.0, 1e4),
-      number_parameter("viscosity_cutoff", defaults.viscosity.cutoff,
-                       "Fraction of each mode's degree below which the viscosity damps nothing (degrees <= 2 never).",
-                       0.0, 1.0),
   };
+  for (ParameterSpec& parameter : viscosity_parameters()) info.parameters.push_back(std::move(parameter));
   info.factory = [](const Parameters& p, PluginContext&) -> std::shared_ptr<PluginObject> {
     ExplicitEulerOptions o;
     o.rank_tolerance = p.number("rank_tolerance");
@@ -82,8 +76,7 @@ hjbtt::PluginManifest build_manifest() {
     else if (assembly == "randomized") o.assembly = Assembly::randomized;
     else p.fail("assembly", "expected \"auto\", \"exact\" or \"randomized\", found \"" + assembly + "\"");
     o.fixed_step = p.number("fixed_step");
-    o.viscosity.strength = p.number("viscosity");
-    o.viscosity.cutoff = p.number("viscosity_cutoff");
+    o.viscosity = read_viscosity(p);
     if (o.min_step > o.max_step) p.fail("min_step", "min_step must not exceed max_step");
     // Rounding to rank_tolerance alone can produce errors up to rank_tolerance, so a smaller
     // retraction_tolerance would reject every step.

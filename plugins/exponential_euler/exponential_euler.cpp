@@ -286,10 +286,7 @@ void ExponentialEuler::integrate(FunctionalTT v, double t_begin, double t_end, I
   progress.t = t_begin;
   progress.tau = options_.initial_step;
   progress.scale = std::max(norm(v.coefficients()), stationary_norm(v.bases()));
-  if (options_.viscosity.strength > 0.0 && !viscosity_acts(v.bases(), options_.viscosity) && context.log)
-    context.log->info("exponential_euler: warning: viscosity " + format_number(options_.viscosity.strength) +
-                      " damps no degree of these bases (cutoff " + format_number(options_.viscosity.cutoff) +
-                      "; degrees <= 2 are never damped), so it has no effect");
+  warn_if_viscosity_inactive(v.bases(), options_.viscosity, "exponential_euler", context);
   advance(std::move(v), progress, t_end, observer, context);
 }
 

@@ -40,14 +40,8 @@ hjbtt::PluginManifest build_manifest() {
       number_parameter("divergence_factor", defaults.divergence_factor,
                        "The run stops when the solution norm exceeds this factor times its expected scale.", 2.0, 1e12),
       integer_parameter("max_steps", defaults.max_steps, "Largest number of accepted steps.", 1, 1e9),
-      number_parameter("viscosity", defaults.viscosity.strength,
-                       "Spectral viscosity nu: damps the degrees above viscosity_cutoff of each mode at rate up to nu, "
-                       "a remedy for growing Galerkin modes at high degree; 0 is off, 30-1000 the range tried.",
-                       0.0, 1e4),
-      number_parameter("viscosity_cutoff", defaults.viscosity.cutoff,
-                       "Fraction of each mode's degree below which the viscosity damps nothing (degrees <= 2 never).",
-                       0.0, 1.0),
   };
+  for (ParameterSpec& parameter : viscosity_parameters()) info.parameters.push_back(std::move(parameter));
   info.factory = [](const Parameters& p, PluginContext&) -> std::shared_ptr<PluginObject> {
     ExponentialEulerOptions o;
     o.tolerance = p.number("tolerance");
@@ -66,8 +60,7 @@ hjbtt::PluginManifest build_manifest() {
     else p.fail("linear_part", "expected \"ornstein_uhlenbeck\" or \"hjb\", found \"" + linear_part + "\"");
     o.divergence_factor = p.number("divergence_factor");
     o.max_steps = p.integer("max_steps");
-    o.viscosity.strength = p.number("viscosity");
-    o.viscosity.cutoff = p.number("viscosity_cutoff");
+    o.viscosity = read_viscosity(p);
     if (o.min_step > o.max_step) p.fail("min_step", "min_step must not exceed max_step");
     // Rounding to rank_tolerance alone can produce errors up to rank_tolerance, so a smaller
     // retraction_tolerance would reject every step. Rounding and compression errors of that

@@ -32,6 +32,8 @@
 
 #include "hjbtt/core/ftt.hpp"
 #include "hjbtt/core/random.hpp"
+#include "hjbtt/parameters.hpp"
+#include "hjbtt/run_context.hpp"
 
 #include <memory>
 
@@ -54,9 +56,19 @@ struct SpectralViscosity {
 // nu S_k for one basis: the matrix that the viscosity subtracts from the mode's linear operator.
 arma::mat viscosity_matrix(const Basis& basis, const SpectralViscosity& viscosity);
 
-// True when the viscosity damps at least one degree of the bases; false when it is off, or when
-// every degree lies at or below its cutoff.
+// Returns whether the viscosity damps at least one degree of the bases. It damps none when it
+// is off or when every degree lies at or below its cutoff.
 bool viscosity_acts(const BasisSet& bases, const SpectralViscosity& viscosity);
+
+// Logs a warning when a viscosity is set but damps no degree of the bases, so that a user does
+// not take an inactive remedy for an active one. `integrator` names the plugin in the line.
+void warn_if_viscosity_inactive(const BasisSet& bases, const SpectralViscosity& viscosity, const std::string& integrator,
+                                const RunContext& context);
+
+// The integrator parameters "viscosity" and "viscosity_cutoff", and their reading, shared by
+// every integrator that offers the remedy.
+std::vector<ParameterSpec> viscosity_parameters();
+SpectralViscosity read_viscosity(const Parameters& parameters);
 
 // Settings of evaluate_compressed.
 struct CompressionSettings {
